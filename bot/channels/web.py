@@ -1,0 +1,111 @@
+"""The web chat adapter: the JSON API of the design file over the neutral core.
+
+A web `user_id` is chosen by the browser, so it is only as secret as that id:
+web accounts never carry staff rights.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from aiohttp import web
+
+from bot.web.keys import FLOOD_GUARD, RUNTIME
+
+from bot.config import Settings
+from bot.core.messages import Incoming, Reply
+
+MAX_TEXT = 4000
+_USER_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+_OPTION_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+WEB_BURST = 20
+WEB_WINDOW = 10.0
+
+
+def reply_json(reply: Reply, settings: Settings) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "screen": reply.screen,
+        "options": [{"id": o.id, "label": o.label} for o in reply.options],
+        "image_url": settings.file_url(reply.image.url_path) if reply.image else None,
+        "document_url": settings.file_url(reply.document.url_path) if reply.document else None,
+    }
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+class FloodGuard:
+    """At most WEB_BURST messages per WEB_WINDOW seconds for one web user."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        times = self._seen[key]
+        while times and now - times[0] > WEB_WINDOW:
+            times.popleft()
+        if len(times) >= WEB_BURST:
+            return False
+        times.append(now)
+        if len(self._seen) > 50_000:
+            self._seen.clear()
+        return True
+
+
+def parse_message(body: Any) -> Incoming | web.Response:
+    """The Incoming for a well-formed body, or the 400 answer explaining what is wrong."""
+    if not isinstance(body, dict):
+        return error(400, "bad_json", "Nội dung gửi lên phải là một đối tượng JSON.")
+    user_id = body.get("user_id")
+    if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+        return error(400, "bad_user_id", "Thiếu user_id hoặc user_id không hợp lệ (1–128 ký tự chữ, số, - và _).")
+    text, option = body.get("text"), body.get("option")
+    if (text is None) == (option is None):
+        return error(400, "text_or_option", "Gửi đúng một trong hai: \"text\" hoặc \"option\".")
+    if text is not None:
+        if not isinstance(text, str):
+            return error(400, "bad_text", "\"text\" phải là chuỗi ký tự.")
+        if len(text) > MAX_TEXT:
+            return error(400, "text_too_long", f"Tin nhắn dài quá {MAX_TEXT} ký tự. Bạn gửi ngắn hơn nhé.")
+    if option is not None and (not isinstance(option, str) or not _OPTION_ID.match(option)):
+        return error(400, "bad_option", "\"option\" không hợp lệ.")
+    message_id = body.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or len(message_id) > 64):
+        return error(400, "bad_message_id", "\"message_id\" phải là chuỗi tối đa 64 ký tự.")
+    return Incoming(
+        channel="web",
+        external_id=user_id,
+        update_id=message_id,
+        text=text,
+        option=option,
+    )
+
+
+async def api_messages(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        body = json.loads(await request.text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, "bad_json", "Nội dung gửi lên không phải JSON hợp lệ.")
+    parsed = parse_message(body)
+    if isinstance(parsed, web.Response):
+        return parsed
+    if not request.app[FLOOD_GUARD].allow(parsed.external_id):
+        return error(429, "too_many", "Bạn gửi nhanh quá. Chờ vài giây rồi gửi tiếp nhé.")
+    replies = await runtime.engine.handle(parsed)
+    return web.json_response(
+        {"replies": [reply_json(r, runtime.settings) for r in replies]},
+        dumps=lambda data: json.dumps(data, ensure_ascii=False),
+    )
+
+
+def setup(app: web.Application) -> None:
+    app[FLOOD_GUARD] = FloodGuard()
+    app.router.add_post("/api/messages", api_messages)

@@ -1,0 +1,106 @@
+"""What a screen sees while it handles one update, and how it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.flow import flow
+from bot.core.i18n import translate
+from bot.core.messages import Attachment, Incoming, Option, Reply
+from bot.db.models import User
+
+if TYPE_CHECKING:
+    from bot.core.services import Services
+
+MAX_HOPS = 12
+HISTORY_LIMIT = 15
+
+
+class FlowError(RuntimeError):
+    pass
+
+
+@dataclass
+class Ctx:
+    services: Services
+    session: AsyncSession
+    user: User
+    incoming: Incoming
+    screen: str = "menu"
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[list[Any]] = field(default_factory=list)
+    option: str | None = None
+    text: str | None = None
+    entering: bool = False
+    deleted: bool = False
+    replies: list[Reply] = field(default_factory=list)
+    _hops: int = 0
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.services.settings
+
+    @property
+    def lang(self) -> str:
+        return self.user.locale or self.services.settings.default_locale
+
+    def t(self, key: str, **params: object) -> str:
+        return translate(self.lang, key, **params)
+
+    def opt(self, option_id: str, key: str, **params: object) -> Option:
+        """An option whose label is the message `key`."""
+        return Option(option_id, self.t(key, **params))
+
+    def say(
+        self,
+        text: str,
+        options: list[Option] | None = None,
+        *,
+        screen: str | None = None,
+        image: Attachment | None = None,
+        document: Attachment | None = None,
+    ) -> Reply:
+        reply = Reply(text, list(options or []), screen or self.screen, image, document)
+        self.replies.append(reply)
+        return reply
+
+    async def go(self, name: str, **data: Any) -> None:
+        """Moves to screen `name` and shows it; "quay lại" comes back here."""
+        if self.screen and (self.screen != name or self.data != data):
+            self.history.append([self.screen, self.data])
+            del self.history[:-HISTORY_LIMIT]
+        await self._enter(name, data)
+
+    async def replace(self, name: str, **data: Any) -> None:
+        """Moves on without leaving a way back to the current screen (finished forms)."""
+        await self._enter(name, data)
+
+    async def home(self, notice: str | None = None) -> None:
+        self.history.clear()
+        if notice:
+            self.say(notice)
+        await self._enter("menu", {})
+
+    async def back(self) -> None:
+        if not self.history:
+            await self.home()
+            return
+        name, data = self.history.pop()
+        await self._enter(name, data)
+
+    async def show_again(self) -> None:
+        await self._enter(self.screen, self.data)
+
+    async def _enter(self, name: str, data: dict[str, Any]) -> None:
+        screen = flow.get(name)
+        if screen is None:
+            raise FlowError(f"unknown screen {name!r}")
+        self._hops += 1
+        if self._hops > MAX_HOPS:
+            raise FlowError(f"too many screen changes in one update (last {name!r})")
+        self.screen, self.data = name, dict(data)
+        self.option, self.text, self.entering = None, None, True
+        await screen.run(self)

@@ -1,0 +1,220 @@
+"""The conversation engine: one inbound update in, the replies out.
+
+For each update, under the person's lock and in one transaction, it records
+the update id (a redelivered update stops here, with no effect and no reply),
+loads the person, reads what they typed against the options they were shown
+and the words that work everywhere, runs the screen they are on, and stores
+where they are now.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.locks import KeyedLock
+from bot.core.matching import global_action, match_option
+from bot.core.messages import Incoming, Option, Reply
+from bot.core.services import Services
+from bot.db.models import ProcessedUpdate, User
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+AGAIN = "again"
+GLOBAL_IDS = frozenset({"menu", "back", "help", "cancel"})
+
+
+def _options(raw: list[dict[str, str]] | None) -> list[Option]:
+    return [Option(item["id"], item["label"]) for item in raw or []]
+
+
+def _dump(options: list[Option]) -> list[dict[str, str]]:
+    return [{"id": o.id, "label": o.label} for o in options]
+
+
+class Engine:
+    def __init__(self, services: Services, locks: KeyedLock | None = None) -> None:
+        self.services = services
+        self.locks = locks or KeyedLock()
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Replies for `incoming`; an update id seen before gives no reply at all."""
+        if incoming.text is not None and len(incoming.text) > MAX_TEXT:
+            incoming = Incoming(**{**incoming.__dict__, "text": incoming.text[:MAX_TEXT]})
+        async with self.locks.hold(incoming.user_key):
+            try:
+                async with self.services.db.transaction() as session:
+                    if incoming.update_id is not None and not await self._first_time(session, incoming):
+                        return []
+                    return await self._turn(session, incoming)
+            except IntegrityError:
+                # Another process recorded the same update id first: it owns the effects.
+                if incoming.update_id is not None and await self._seen(incoming):
+                    return []
+                raise
+
+    async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
+        key = (incoming.channel, str(incoming.update_id))
+        if await session.get(ProcessedUpdate, key) is not None:
+            return False
+        session.add(ProcessedUpdate(channel=incoming.channel, update_id=str(incoming.update_id)))
+        await session.flush()
+        return True
+
+    async def _seen(self, incoming: Incoming) -> bool:
+        async with self.services.db.sessions() as session:
+            return await session.get(ProcessedUpdate, (incoming.channel, str(incoming.update_id))) is not None
+
+    async def _load_user(self, session: AsyncSession, incoming: Incoming) -> User:
+        user = await session.scalar(
+            select(User).where(User.channel == incoming.channel, User.external_id == incoming.external_id)
+        )
+        if user is None:
+            user = User(
+                channel=incoming.channel,
+                external_id=incoming.external_id,
+                locale=self.services.settings.default_locale,
+                state=None,
+                state_data={},
+            )
+            session.add(user)
+            await session.flush()
+        if user.merged_into_id is not None:
+            linked = await session.get(User, user.merged_into_id)
+            if linked is not None:
+                user = linked
+        return user
+
+    async def _turn(self, session: AsyncSession, incoming: Incoming) -> list[Reply]:
+        user = await self._load_user(session, incoming)
+        state: dict[str, Any] = dict(user.state_data or {})
+        ctx = Ctx(
+            services=self.services,
+            session=session,
+            user=user,
+            incoming=incoming,
+            screen=user.state or "",
+            data=dict(state.get("data") or {}),
+            history=list(state.get("history") or []),
+        )
+        shown = _options(state.get("options"))
+        own = _options(state.get("screen_options")) or shown
+        await self._dispatch(ctx, shown, own)
+        self._ensure_way_on(ctx)
+        if not ctx.deleted:
+            self._save(ctx, own)
+        return ctx.replies
+
+    async def _dispatch(self, ctx: Ctx, shown: list[Option], own: list[Option]) -> None:
+        incoming, screen = ctx.incoming, flow.get(ctx.screen)
+        text = (incoming.text or "").strip()
+        if screen is None or self._is_start(incoming, text):
+            await self._start(ctx, incoming, text)
+            return
+        if incoming.option is not None:
+            chosen = incoming.option
+            if chosen in GLOBAL_IDS:
+                await self._global(ctx, chosen, shown)
+            elif chosen in {o.id for o in shown} | {o.id for o in own}:
+                await self._choose(ctx, screen.run, chosen)
+            else:
+                ctx.say(ctx.t("engine.stale_button"))
+                await ctx.show_again()
+            return
+        if not text:
+            ctx.say(ctx.t("engine.empty"), shown, screen="fallback")
+            return
+        action = global_action(text)
+        if action is not None:
+            await self._global(ctx, action, shown)
+            return
+        match = match_option(text, shown)
+        if match.option is None and own is not shown:
+            match = match_option(text, own)
+        if match.option is not None and match.option.id in GLOBAL_IDS:
+            await self._global(ctx, match.option.id, shown)
+        elif screen.free_text:
+            # Screens that take typed answers (a name, "tổ 5") decide themselves; the matched option is a hint.
+            ctx.text, ctx.entering = text, False
+            ctx.option = match.option.id if match.option is not None else None
+            await screen.run(ctx)
+        elif match.option is not None:
+            await self._choose(ctx, screen.run, match.option.id)
+        else:
+            await self._unmatched(ctx, text, list(match.candidates))
+
+    @staticmethod
+    def _is_start(incoming: Incoming, text: str) -> bool:
+        return incoming.start_payload is not None or text.split(" ", 1)[0] in ("/start", "/batdau")
+
+    async def _start(self, ctx: Ctx, incoming: Incoming, text: str) -> None:
+        payload = incoming.start_payload
+        if payload is None and text.startswith("/start "):
+            payload = text.split(" ", 1)[1].strip()
+        for prefix, handler in flow.deep_links.items():
+            if payload and payload.startswith(prefix):
+                ctx.text, ctx.data = payload[len(prefix):], {}
+                await handler(ctx)
+                return
+        if ctx.user.state is None or ctx.user.state.startswith("onboarding."):
+            ctx.history.clear()
+            ctx.screen = ""
+            await ctx.replace("onboarding.consent")
+        else:
+            await ctx.home()
+
+    async def _choose(self, ctx: Ctx, run, option_id: str) -> None:  # type: ignore[no-untyped-def]
+        if option_id == AGAIN:
+            await ctx.show_again()
+            return
+        ctx.option, ctx.entering = option_id, False
+        await run(ctx)
+
+    async def _global(self, ctx: Ctx, action: str, shown: list[Option]) -> None:
+        if action == "menu":
+            await ctx.home()
+        elif action == "back":
+            await ctx.back()
+        elif action == "cancel":
+            await ctx.home(ctx.t("engine.cancelled"))
+        else:
+            screen = flow.get(ctx.screen)
+            help_text = ctx.t(screen.help_key if screen else "help.generic")
+            ctx.say(help_text, shown or [ctx.opt("menu", "menu.back_to_menu")], screen="help")
+
+    async def _unmatched(self, ctx: Ctx, text: str, candidates: list[Option]) -> None:
+        ctx.text = text
+        if flow.unmatched is not None:
+            await flow.unmatched(ctx, candidates)
+            return
+        options = candidates + [ctx.opt(AGAIN, "engine.show_again"), ctx.opt("menu", "menu.back_to_menu")]
+        ctx.say(ctx.t("engine.not_understood"), options, screen="fallback")
+
+    def _ensure_way_on(self, ctx: Ctx) -> None:
+        """Never a dead end: the last message always carries options."""
+        if not ctx.replies:
+            ctx.say(ctx.t("engine.not_understood"), [ctx.opt("menu", "menu.back_to_menu")], screen="fallback")
+        elif not any(reply.options for reply in ctx.replies):
+            ctx.replies[-1].options = [ctx.opt("menu", "menu.back_to_menu")]
+
+    def _save(self, ctx: Ctx, previous_own: list[Option]) -> None:
+        last_options = next((r.options for r in reversed(ctx.replies) if r.options), [])
+        final_screen_replies = [r for r in ctx.replies if r.screen == ctx.screen and r.options]
+        own = final_screen_replies[-1].options if final_screen_replies else previous_own
+        user = ctx.user
+        user.state = ctx.screen
+        user.state_data = {
+            "data": ctx.data,
+            "history": ctx.history,
+            "options": _dump(last_options),
+            "screen_options": _dump(own),
+        }
+        user.last_seen_at = datetime.now(timezone.utc)

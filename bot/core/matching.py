@@ -1,0 +1,130 @@
+"""Understanding what a person typed, the way elderly residents type.
+
+They type without diacritics ("hoc bai"), with typos ("quay lia"), with numbers
+as digits or words ("2", "số 2", "hai"). Everything is compared after folding:
+lower case, đ→d, diacritics removed, punctuation dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.messages import Option
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+NUMBER_WORDS = {
+    "khong": 0, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
+    "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
+}
+_NUMBER_PREFIXES = ("so ", "chon ", "chon so ", "lua chon ", "muc ", "cau ", "phuong an ", "bam ", "bam so ")
+
+# Words that work on every screen. Short words must match exactly (a name like
+# "Thuy" must never be read as "huy"); longer ones tolerate a typo.
+GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
+    "menu": ("menu", "0", "menu chinh", "trang chinh", "trang chu", "ve menu", "mnu", "meu", "/menu"),
+    "back": ("quay lai", "tro lai", "quay ve", "lui lai", "back", "/back", "lui"),
+    "help": ("tro giup", "giup", "giup do", "giup toi", "help", "/help", "?", "can giup"),
+    "cancel": ("huy", "thoat", "dung lai", "huy bo", "cancel", "/cancel", "exit", "stop", "thoi"),
+}
+_SHORT = 4
+
+
+def fold(text: str) -> str:
+    """'Quay lại!' → 'quay lai'; 'Đồng ý' → 'dong y'."""
+    text = text.lower().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def parse_number(text: str) -> int | None:
+    """'2', 'số 2', 'hai', 'chọn 3', '2.' → the number; anything else → None."""
+    folded = fold(text)
+    for prefix in _NUMBER_PREFIXES:
+        if folded.startswith(prefix):
+            folded = folded[len(prefix):].strip()
+            break
+    if folded.isdigit() and len(folded) <= 3:
+        return int(folded)
+    return NUMBER_WORDS.get(folded)
+
+
+def global_action(text: str) -> str | None:
+    """'menu', '0', 'quay lại', 'trợ giúp', 'hủy' … → 'menu' / 'back' / 'help' / 'cancel'."""
+    folded = fold(text) if text.strip() != "?" else "?"
+    if not folded:
+        return None
+    for action, words in GLOBAL_WORDS.items():
+        if folded in words:
+            return action
+    if len(folded) <= _SHORT:
+        return None
+    for action, words in GLOBAL_WORDS.items():
+        for word in words:
+            if len(word) > _SHORT and fuzz.ratio(folded, word) >= 85:
+                return action
+    return None
+
+
+@dataclass(frozen=True)
+class Match:
+    option: Option | None
+    candidates: tuple[Option, ...] = ()
+
+
+def _label_key(label: str) -> str:
+    """Labels may start with an icon or a number ('📚 1. Học bài'): compare the words only."""
+    return re.sub(r"^\d+\s+", "", fold(label))
+
+
+def _score(query: str, label: str) -> float:
+    if query == label:
+        return 100.0
+    score = fuzz.ratio(query, label)
+    if len(query) >= 3:
+        score = max(score, fuzz.token_set_ratio(query, label) - 3)
+        if label.startswith(query) or query.startswith(label):
+            score = max(score, 90.0 if len(query) >= 4 else 82.0)
+    if len(query) >= 5:
+        score = max(score, fuzz.partial_ratio(query, label) - 8)
+    return score
+
+
+def match_option(text: str, options: Sequence[Option], cutoff: float = 75.0) -> Match:
+    """The option a person meant, by id, number or (fuzzy) label; else the closest candidates."""
+    if not options or not text.strip():
+        return Match(None)
+    raw = text.strip()
+    for option in options:
+        if raw == option.id:
+            return Match(option)
+    number = parse_number(raw)
+    if number is not None:
+        if 1 <= number <= len(options):
+            return Match(options[number - 1])
+        return Match(None)
+    query = fold(raw)
+    if not query:
+        return Match(None)
+    keys = [_label_key(o.label) for o in options]
+    scored = sorted(
+        ((_score(query, key), index) for index, key in enumerate(keys)), key=lambda pair: pair[0], reverse=True
+    )
+    best_score, best_index = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    if best_score >= cutoff and best_score - runner_up >= 4:
+        return Match(options[best_index])
+    candidates = tuple(options[i] for s, i in scored if s >= 50)[:3]
+    return Match(None, candidates)
+
+
+def best_matches(query: str, choices: dict[str, str], limit: int = 3, cutoff: float = 60.0) -> list[str]:
+    """Keys of the `choices` (key → text) closest to `query`, best first."""
+    found = process.extract(fold(query), {k: fold(v) for k, v in choices.items()}, scorer=fuzz.WRatio, limit=limit)
+    return [key for _text, score, key in found if score >= cutoff]

@@ -1,0 +1,18 @@
+"""Everything a screen may need besides the database session, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.db.session import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    files_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "files")
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,3 @@
+"""Imports every table module so that `Base.metadata` knows them all (migrations, create_all)."""
+
+from bot.db import models  # noqa: F401

@@ -1,0 +1,68 @@
+"""The main menu: only features that work, at most six choices per screen, the rest behind "Thêm"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.messages import Option
+
+PAGE = 5
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    order: int
+    option_id: str
+    label_key: str
+    screen: str
+    visible: Callable[[Ctx], Awaitable[bool]] | None = None
+
+
+ENTRIES: list[MenuEntry] = []
+
+
+def menu_entry(order: int, option_id: str, label_key: str, screen: str,
+               visible: Callable[[Ctx], Awaitable[bool]] | None = None) -> None:
+    """Features add themselves to the menu here; `visible` hides an entry from some people."""
+    ENTRIES.append(MenuEntry(order, option_id, label_key, screen, visible))
+    ENTRIES.sort(key=lambda entry: entry.order)
+
+
+async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
+    return [e for e in ENTRIES if e.visible is None or await e.visible(ctx)]
+
+
+@flow.screen("menu", help="help.menu")
+async def menu(ctx: Ctx) -> None:
+    entries = await _entries_for(ctx)
+    if not ctx.entering:
+        chosen = next((e for e in entries if e.option_id == ctx.option), None)
+        if chosen is not None:
+            await ctx.go(chosen.screen)
+            return
+        if ctx.option == "more":
+            ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
+    page = int(ctx.data.get("page", 0))
+    if page * PAGE >= len(entries):
+        page = ctx.data["page"] = 0
+    if len(entries) <= PAGE + 1:
+        shown, has_more = entries, False
+    else:
+        shown, has_more = entries[page * PAGE:(page + 1) * PAGE], True
+    options = [Option(e.option_id, ctx.t(e.label_key)) for e in shown]
+    if has_more:
+        options.append(ctx.opt("more", "menu.more"))
+    name = ctx.user.display_name
+    title = ctx.t("menu.title_named", name=name) if name else ctx.t("menu.title")
+    ctx.say(title, options)
+
+
+@flow.screen("help", help="help.menu")
+async def help_screen(ctx: Ctx) -> None:
+    ctx.say(ctx.t("help.how_to_use"), [ctx.opt("menu", "menu.back_to_menu")])
+
+
+menu_entry(90, "guide", "menu.help", "help")

@@ -1,0 +1,53 @@
+"""The aiohttp application: web chat page, JSON API, files, health check (webhooks plug in here too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.web.keys import RUNTIME
+
+from bot.channels import web as web_channel
+from bot.runtime import Runtime
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 64 * 1024
+_FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx)}"
+
+
+async def index(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    ok = await request.app[RUNTIME].db.ping()
+    return web.json_response({"status": "ok" if ok else "database unreachable"}, status=200 if ok else 503)
+
+
+async def files(request: web.Request) -> web.StreamResponse:
+    """Certificates and charts made for people; names are random, so links are not guessable."""
+    path = request.app[RUNTIME].services.files_dir / request.match_info["name"]
+    if not path.is_file():
+        raise web.HTTPNotFound(text="Không tìm thấy tệp.")
+    return web.FileResponse(path)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page)."""
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        return web_channel.error(413, "too_large", "Nội dung gửi lên quá lớn.")
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
+    app[RUNTIME] = runtime
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get(f"/files/{_FILE_NAME}", files)
+    app.router.add_static("/static/", STATIC)
+    web_channel.setup(app)
+    return app

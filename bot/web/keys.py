@@ -1,0 +1,14 @@
+"""Typed keys for what the aiohttp application carries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.channels.web import FloodGuard
+    from bot.runtime import Runtime
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+FLOOD_GUARD: web.AppKey[FloodGuard] = web.AppKey("flood_guard")

@@ -1,0 +1,102 @@
+"""The web chat JSON API of the design file, through aiohttp's test client."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from bot.db.models import User
+
+
+def uid() -> str:
+    return uuid.uuid4().hex
+
+
+async def send(client, user: str, **body):  # type: ignore[no-untyped-def]
+    response = await client.post("/api/messages", json={"user_id": user, **body})
+    assert response.status == 200, await response.text()
+    return (await response.json())["replies"]
+
+
+async def test_onboarding_through_the_api(client) -> None:  # type: ignore[no-untyped-def]
+    user = uid()
+    replies = await send(client, user, text="/start")
+    assert replies[-1]["screen"] == "onboarding.consent"
+    assert set(replies[-1]) == {"text", "screen", "options", "image_url", "document_url"}
+    assert replies[-1]["options"][0] == {"id": "agree", "label": "Đồng ý"}
+    replies = await send(client, user, option="agree")
+    assert replies[-1]["screen"] == "onboarding.name"
+    await send(client, user, text="Chú Ba")
+    await send(client, user, text="tu 16 den 59")
+    await send(client, user, text="chu van an")
+    replies = await send(client, user, text="to 3")
+    assert replies[-1]["screen"] == "menu"
+    assert "Chú Ba" in replies[-1]["text"]
+    assert all(len(r["options"]) <= 6 for r in replies)
+
+
+async def test_bad_requests_get_clear_json_errors_and_change_nothing(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        (b"{not json", "bad_json"),
+        (b"[1, 2]", "bad_json"),
+        (b'{"text": "hi"}', "bad_user_id"),
+        (b'{"user_id": "", "text": "hi"}', "bad_user_id"),
+        (b'{"user_id": "a b", "text": "hi"}', "bad_user_id"),
+        (b'{"user_id": "abc"}', "text_or_option"),
+        (b'{"user_id": "abc", "text": "x", "option": "y"}', "text_or_option"),
+        (b'{"user_id": "abc", "text": 5}', "bad_text"),
+        (b'{"user_id": "abc", "option": "<script>"}', "bad_option"),
+        (('{"user_id": "abc", "text": "' + "a" * 4001 + '"}').encode(), "text_too_long"),
+    ]
+    for body, code in cases:
+        response = await client.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
+        assert response.status == 400, body[:40]
+        payload = await response.json()
+        assert payload["error"] == code and payload["message"]
+    huge = await client.post("/api/messages", data=b"x" * 200_000)
+    assert huge.status == 413
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
+
+
+async def test_text_of_exactly_4000_characters_is_accepted(client) -> None:  # type: ignore[no-untyped-def]
+    user = uid()
+    await send(client, user, text="/start")
+    await send(client, user, text="đồng ý")
+    replies = await send(client, user, text="a" * 4000)
+    assert replies[-1]["options"]
+
+
+async def test_flood_is_answered_with_429(client) -> None:  # type: ignore[no-untyped-def]
+    user = uid()
+    statuses = []
+    for _ in range(25):
+        response = await client.post("/api/messages", json={"user_id": user, "text": "menu"})
+        statuses.append(response.status)
+    assert statuses[:20] == [200] * 20
+    assert 429 in statuses[20:]
+    assert (await response.json())["message"]
+
+
+async def test_message_id_deduplicates_retries(client) -> None:  # type: ignore[no-untyped-def]
+    user = uid()
+    await send(client, user, text="/start", message_id="m1")
+    first = await send(client, user, option="agree", message_id="m2")
+    retry = await send(client, user, option="agree", message_id="m2")
+    assert first and retry == []
+
+
+async def test_chat_page_health_and_files(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    page = await client.get("/")
+    assert page.status == 200
+    html = await page.text()
+    assert "Trợ lý Bình dân học vụ số" in html and "/static/chat.js" in html
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # no CDN
+    assert (await client.get("/static/chat.js")).status == 200
+    health = await client.get("/healthz")
+    assert health.status == 200 and (await health.json())["status"] == "ok"
+    (runtime.services.files_dir / "abc123.pdf").write_bytes(b"%PDF-1.4")
+    assert (await client.get("/files/abc123.pdf")).status == 200
+    assert (await client.get("/files/missing.pdf")).status == 404
+    assert (await client.get("/files/..%2Fbot.db")).status == 404
