@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import uuid
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.db.session import Database
+from bot.lessons.loader import Content, load_content
 from bot.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 
@@ -72,7 +74,7 @@ async def runtime(backend: str, tmp_path) -> AsyncIterator[Runtime]:  # type: ig
     db, schema = await open_database(backend, tmp_path)
     await db.create_all()
     settings = make_settings(db.url)
-    rt = await build_runtime(settings, db=db)
+    rt = await build_runtime(settings, db=db, content=shipped_content())
     rt.services.files_dir = tmp_path / "files"
     rt.services.files_dir.mkdir()
     try:
@@ -81,6 +83,11 @@ async def runtime(backend: str, tmp_path) -> AsyncIterator[Runtime]:  # type: ig
         await rt.close()
         if schema is not None:
             await schema.drop()
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_content() -> Content:
+    return load_content()
 
 
 _update_ids = itertools.count(1)

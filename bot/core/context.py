@@ -32,6 +32,7 @@ class Ctx:
     screen: str = "menu"
     data: dict[str, Any] = field(default_factory=dict)
     history: list[list[Any]] = field(default_factory=list)
+    memory: dict[str, Any] = field(default_factory=dict)
     option: str | None = None
     text: str | None = None
     entering: bool = False

@@ -104,6 +104,7 @@ class Engine:
             screen=user.state or "",
             data=dict(state.get("data") or {}),
             history=list(state.get("history") or []),
+            memory=dict(state.get("memory") or {}),
         )
         shown = _options(state.get("options"))
         own = _options(state.get("screen_options")) or shown
@@ -179,14 +180,16 @@ class Engine:
         await run(ctx)
 
     async def _global(self, ctx: Ctx, action: str, shown: list[Option]) -> None:
-        if action == "menu":
+        screen = flow.get(ctx.screen)
+        if action == "back" and screen is not None and screen.handles_back:
+            await self._choose(ctx, screen.run, "back")
+        elif action == "menu":
             await ctx.home()
         elif action == "back":
             await ctx.back()
         elif action == "cancel":
             await ctx.home(ctx.t("engine.cancelled"))
         else:
-            screen = flow.get(ctx.screen)
             help_text = ctx.t(screen.help_key if screen else "help.generic")
             ctx.say(help_text, shown or [ctx.opt("menu", "menu.back_to_menu")], screen="help")
 
@@ -216,5 +219,6 @@ class Engine:
             "history": ctx.history,
             "options": _dump(last_options),
             "screen_options": _dump(own),
+            "memory": ctx.memory,
         }
         user.last_seen_at = datetime.now(timezone.utc)

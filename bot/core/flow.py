@@ -27,6 +27,7 @@ class Screen:
     run: Handler
     help_key: str
     free_text: bool
+    handles_back: bool
 
 
 class Flow:
@@ -35,13 +36,19 @@ class Flow:
         self.deep_links: dict[str, Handler] = {}
         self.unmatched: Unmatched | None = None
 
-    def screen(self, name: str, *, help: str = "help.generic", free_text: bool = False) -> Callable[[Handler], Handler]:
-        """Registers `run` as the screen `name`; `help` is the message key shown for "trợ giúp"."""
+    def screen(
+        self, name: str, *, help: str = "help.generic", free_text: bool = False, handles_back: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Registers `run` as the screen `name`.
+
+        `help` is the message key shown for "trợ giúp"; `free_text` screens receive typed
+        answers; `handles_back` screens take "quay lại" themselves (a lesson's previous step).
+        """
 
         def register(run: Handler) -> Handler:
             if name in self.screens:
                 raise ValueError(f"screen {name!r} registered twice")
-            self.screens[name] = Screen(name, run, help, free_text)
+            self.screens[name] = Screen(name, run, help, free_text, handles_back)
             return run
 
         return register

@@ -8,11 +8,13 @@ from typing import Any
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.db.session import Database
+from bot.lessons.loader import Content
 
 
 @dataclass
 class Services:
     settings: Settings
     db: Database
+    content: Content
     files_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "files")
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,255 @@
+"""Học bài: topics with progress, lessons step by step, practice, a check question, resume later."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.messages import Option
+from bot.handlers.menu import menu_entry
+from bot.lessons import progress as prog
+from bot.lessons.models import Lesson
+from bot.lessons.path import next_lesson, path
+
+LESSON_PAGE = 4
+DONE, STARTED, NEW = "✓", "▶", "○"
+
+
+def _content(ctx: Ctx):  # type: ignore[no-untyped-def]
+    return ctx.services.content
+
+
+async def _progress(ctx: Ctx) -> dict:
+    return await prog.progress_of(ctx.session, ctx.user.id)
+
+
+def _icon(lesson_id: str, progress: dict) -> str:
+    row = progress.get(lesson_id)
+    if row is None:
+        return NEW
+    return DONE if row.completed_at is not None else STARTED
+
+
+async def has_lesson_in_progress(ctx: Ctx) -> bool:
+    return prog.in_progress(await _progress(ctx)) is not None
+
+
+async def start_lesson(ctx: Ctx, lesson: Lesson, step: int = 0) -> None:
+    await ctx.go("lesson.step", lesson=lesson.id, step=step)
+
+
+@flow.screen("topic.list", help="help.topics")
+async def topic_list(ctx: Ctx) -> None:
+    content, answers = _content(ctx), prog.answers_of(ctx.user, ctx.memory)
+    if ctx.entering and not answers.known and not ctx.memory.get("path_asked"):
+        await ctx.replace("path.start", q=0)
+        return
+    progress = await _progress(ctx)
+    current = prog.in_progress(progress)
+    suggested = content.lessons.get(current.lesson_id) if current else None
+    if suggested is None:
+        suggested = next_lesson(content, answers, (k for k, r in progress.items() if r.completed_at))
+    if ctx.option == "next" and suggested is not None:
+        step = current.step if current is not None and current.lesson_id == suggested.id else 0
+        await start_lesson(ctx, suggested, step)
+        return
+    if ctx.option and ctx.option.startswith("topic:"):
+        await ctx.go("topic.lessons", topic=ctx.option[6:], page=0)
+        return
+    lines = [ctx.t("lessons.topics_title")]
+    options: list[Option] = []
+    if suggested is not None:
+        key = "lessons.resume" if current is not None else "lessons.start_next"
+        options.append(ctx.opt("next", key, title=suggested.title))
+    for topic in content.topics:
+        lessons = content.lessons_by_topic.get(topic.id, [])
+        done = sum(1 for lesson in lessons if _icon(lesson.id, progress) == DONE)
+        icon = DONE if done == len(lessons) else STARTED if any(lesson.id in progress for lesson in lessons) else NEW
+        lines.append(ctx.t("lessons.topic_line", icon=icon, title=topic.title, done=done, total=len(lessons)))
+        options.append(Option(f"topic:{topic.id}", f"{icon} {topic.short}"))
+    if suggested is not None:
+        lines.append(ctx.t("lessons.suggested", title=suggested.title))
+    else:
+        lines.append(ctx.t("lessons.all_done"))
+    ctx.say("\n".join(lines), options[:6])
+
+
+@flow.screen("path.start", help="help.path")
+async def path_start(ctx: Ctx) -> None:
+    questions = ("has_smartphone", "uses_social", "vneid_active")
+    index = int(ctx.data.get("q", 0))
+    if ctx.option == "skip":
+        ctx.memory["path_asked"] = True
+        await ctx.replace("topic.list")
+        return
+    if ctx.option in ("yes", "no") and index < len(questions):
+        value = ctx.option == "yes"
+        if ctx.user.has_consented:
+            setattr(ctx.user, questions[index], value)
+        else:
+            ctx.memory[questions[index]] = value
+        index += 1
+        ctx.data["q"] = index
+    if index >= len(questions):
+        ctx.memory["path_asked"] = True
+        content, answers = _content(ctx), prog.answers_of(ctx.user, ctx.memory)
+        first = path(content, answers)
+        titles = [content.topic(t).short for t in dict.fromkeys(lesson.topic for lesson in first)]
+        ctx.say(ctx.t("path.summary", order=" → ".join(titles)))
+        await ctx.replace("topic.list")
+        return
+    if index == 0 and ctx.entering:
+        ctx.say(ctx.t("path.intro"))
+    ctx.say(ctx.t(f"path.q.{questions[index]}"),
+            [ctx.opt("yes", "path.yes"), ctx.opt("no", "path.no"), ctx.opt("skip", "path.skip")])
+
+
+@flow.screen("topic.lessons", help="help.topic_lessons")
+async def topic_lessons(ctx: Ctx) -> None:
+    content = _content(ctx)
+    topic = content.topic(ctx.data.get("topic", ""))
+    if topic is None:
+        await ctx.replace("topic.list")
+        return
+    lessons = content.lessons_by_topic.get(topic.id, [])
+    if ctx.option and ctx.option.startswith("lesson:"):
+        lesson = content.lessons.get(ctx.option[7:])
+        if lesson is not None:
+            row = (await _progress(ctx)).get(lesson.id)
+            await start_lesson(ctx, lesson, row.step if row is not None and row.completed_at is None else 0)
+            return
+    if ctx.option == "quiz":
+        await ctx.go("quiz.intro", topic=topic.id)
+        return
+    page = int(ctx.data.get("page", 0))
+    if ctx.option == "more":
+        page = page + 1 if (page + 1) * LESSON_PAGE < len(lessons) else 0
+        ctx.data["page"] = page
+    progress = await _progress(ctx)
+    lines = [f"{topic.title}\n{topic.description}", ""]
+    lines += [f"{_icon(lesson.id, progress)} {n}. {lesson.title} ({ctx.t('lessons.minutes', n=lesson.minutes)})"
+              for n, lesson in enumerate(lessons, 1)]
+    shown = lessons[page * LESSON_PAGE:(page + 1) * LESSON_PAGE]
+    options = [Option(f"lesson:{lesson.id}", f"{_icon(lesson.id, progress)} {lesson.title}") for lesson in shown]
+    if len(lessons) > LESSON_PAGE:
+        options.append(ctx.opt("more", "lessons.more"))
+    if content.questions.get(topic.id):
+        options.append(ctx.opt("quiz", "lessons.take_quiz"))
+    ctx.say("\n".join(lines), options)
+
+
+@flow.screen("lesson.step", help="help.lesson", handles_back=True)
+async def lesson_step(ctx: Ctx) -> None:
+    content = _content(ctx)
+    lesson = content.lessons.get(ctx.data.get("lesson", ""))
+    if lesson is None:
+        await ctx.replace("topic.list")
+        return
+    step = int(ctx.data.get("step", 0))
+    if ctx.option == "next":
+        step += 1
+    elif ctx.option == "back":
+        if step == 0:
+            await ctx.back()
+            return
+        step -= 1
+    elif ctx.option == "ask_mentor":
+        await ctx.go("help_request.new", lesson=lesson.id, step=step)
+        return
+    if step >= len(lesson.steps):
+        await ctx.replace("lesson.practice", lesson=lesson.id)
+        return
+    ctx.data["step"] = step
+    await prog.record_step(ctx.session, ctx.user.id, lesson.id, lesson.topic, step)
+    header = ctx.t("lessons.step_header", title=lesson.title, n=step + 1, total=len(lesson.steps))
+    options = [ctx.opt("next", "lessons.next"), ctx.opt("back", "nav.back")]
+    if "help_request.new" in flow.screens:
+        options.append(ctx.opt("ask_mentor", "lessons.ask_mentor"))
+    options.append(ctx.opt("menu", "menu.back_to_menu"))
+    ctx.say(f"{header}\n\n{lesson.steps[step].text.strip()}", options)
+
+
+@flow.screen("lesson.practice", help="help.lesson", handles_back=True)
+async def lesson_practice(ctx: Ctx) -> None:
+    lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
+    if lesson is None:
+        await ctx.replace("topic.list")
+        return
+    if ctx.option == "next":
+        await ctx.replace("lesson.check", lesson=lesson.id)
+        return
+    if ctx.option == "back":
+        await ctx.replace("lesson.step", lesson=lesson.id, step=len(lesson.steps) - 1)
+        return
+    ctx.say(ctx.t("lessons.practice", task=lesson.practice.strip()),
+            [ctx.opt("next", "lessons.practice_done"), ctx.opt("back", "nav.back")])
+
+
+@flow.screen("lesson.check", help="help.check")
+async def lesson_check(ctx: Ctx) -> None:
+    lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
+    if lesson is None:
+        await ctx.replace("topic.list")
+        return
+    check = lesson.check
+    if ctx.option and ctx.option.startswith("a"):
+        chosen = int(ctx.option[1:])
+        correct = chosen == check.answer
+        await prog.complete(ctx.session, ctx.user.id, lesson.id, lesson.topic, correct)
+        verdict = ctx.t("lessons.right") if correct else ctx.t("lessons.wrong", answer=check.options[check.answer])
+        ctx.say(f"{verdict}\n{check.feedback.strip()}", screen="lesson.feedback")
+        await ctx.replace("lesson.done", lesson=lesson.id)
+        return
+    ctx.say(ctx.t("lessons.check_intro", question=check.question.strip()),
+            [Option(f"a{i}", text) for i, text in enumerate(check.options)])
+
+
+@flow.screen("lesson.done", help="help.lesson_done")
+async def lesson_done(ctx: Ctx) -> None:
+    content = _content(ctx)
+    lesson = content.lessons.get(ctx.data.get("lesson", ""))
+    if lesson is None:
+        await ctx.replace("topic.list")
+        return
+    progress = await _progress(ctx)
+    done = {k for k, r in progress.items() if r.completed_at}
+    following = next_lesson(content, prog.answers_of(ctx.user, ctx.memory), done)
+    topic_lessons = content.lessons_by_topic.get(lesson.topic, [])
+    topic_done = all(item.id in done for item in topic_lessons)
+    if ctx.option == "next" and following is not None:
+        await start_lesson(ctx, following)
+        return
+    if ctx.option == "quiz":
+        await ctx.go("quiz.intro", topic=lesson.topic)
+        return
+    if ctx.option == "list":
+        await ctx.go("topic.lessons", topic=lesson.topic, page=0)
+        return
+    sources = [content.sources[s] for s in lesson.sources if s in content.sources][:3]
+    lines = [ctx.t("lessons.finished", title=lesson.title)]
+    if sources:
+        lines.append(ctx.t("lessons.sources"))
+        lines += [f"• {s.title}" + (f" ({s.url})" if s.url else "") for s in sources]
+    if lesson.general_advice:
+        lines.append(ctx.t("lessons.general_advice"))
+    options: list[Option] = []
+    if topic_done and content.questions.get(lesson.topic) and "quiz.intro" in flow.screens:
+        options.append(ctx.opt("quiz", "lessons.quiz_now", topic=content.topic(lesson.topic).short))
+    if following is not None:
+        options.append(ctx.opt("next", "lessons.next_lesson", title=following.title))
+    options += [ctx.opt("list", "lessons.lesson_list"), ctx.opt("menu", "menu.back_to_menu")]
+    ctx.say("\n".join(lines), options)
+
+
+@flow.screen("lessons.resume", help="help.lesson")
+async def resume(ctx: Ctx) -> None:
+    current = prog.in_progress(await _progress(ctx))
+    lesson = _content(ctx).lessons.get(current.lesson_id) if current else None
+    if lesson is None:
+        await ctx.replace("topic.list")
+        return
+    ctx.say(ctx.t("lessons.welcome_back", title=lesson.title))
+    await ctx.replace("lesson.step", lesson=lesson.id, step=min(current.step, len(lesson.steps) - 1))
+
+
+menu_entry(5, "resume", "menu.resume", "lessons.resume", visible=has_lesson_in_progress)
+menu_entry(10, "learn", "menu.learn", "topic.list")

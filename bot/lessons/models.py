@@ -1,0 +1,129 @@
+"""The shape of lesson, quiz and FAQ files (content/README.md explains them to writers)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_STEP = 600
+StartAnswer = Literal["has_smartphone", "uses_social", "vneid_active"]
+Competence = Literal["D1", "D2", "D3", "D4", "D5", "D6"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    id: str
+    title: str
+    url: str | None = None
+
+
+class Step(Strict):
+    text: str = Field(min_length=1, max_length=MAX_STEP)
+    image: str | None = None
+
+
+class CheckQuestion(Strict):
+    question: str
+    options: list[str] = Field(min_length=2, max_length=4)
+    answer: int
+    feedback: str
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> CheckQuestion:
+        if not 0 <= self.answer < len(self.options):
+            raise ValueError(f"answer {self.answer} is not an index of the {len(self.options)} options")
+        return self
+
+
+class Lesson(Strict):
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    title: str
+    level: Literal["co-ban", "trung-cap"] = "co-ban"
+    competences: list[Competence] = Field(min_length=1)
+    minutes: int = Field(ge=1, le=30)
+    skip_if: list[StartAnswer] = []
+    needs_smartphone: bool = True
+    general_advice: bool = False
+    sources: list[str] = []
+    steps: list[Step] = Field(min_length=1)
+    practice: str
+    check: CheckQuestion
+    topic: str = ""
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Lesson:
+        if not self.sources and not self.general_advice:
+            raise ValueError("a lesson needs sources (or general_advice: true when it only gives common-sense advice)")
+        return self
+
+
+class LessonFile(Strict):
+    topic: str
+    lessons: list[Lesson] = Field(min_length=1)
+
+
+class Topic(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    title: str
+    short: str = Field(max_length=24)
+    core: bool
+    description: str
+
+
+class TopicsFile(Strict):
+    topics: list[Topic] = Field(min_length=1)
+
+
+class QuizQuestion(Strict):
+    id: str
+    kind: Literal["choice", "truefalse", "situation"] = "choice"
+    question: str
+    options: list[str] = Field(min_length=2, max_length=4)
+    answer: int
+    explanation: str
+    lesson: str
+    sources: list[str] = []
+    topic: str = ""
+
+    @model_validator(mode="after")
+    def _valid_answer(self) -> QuizQuestion:
+        if not 0 <= self.answer < len(self.options):
+            raise ValueError(f"answer {self.answer} is not an index of the {len(self.options)} options")
+        if self.kind == "truefalse" and self.options != ["Đúng", "Sai"]:
+            raise ValueError('truefalse questions have exactly options: ["Đúng", "Sai"]')
+        return self
+
+
+class QuizFile(Strict):
+    topic: str
+    questions: list[QuizQuestion] = Field(min_length=1)
+
+
+class FaqEntry(Strict):
+    id: str
+    question: str
+    phrasings: list[str] = []
+    answer: str = Field(max_length=MAX_STEP)
+    lesson: str | None = None
+    sources: list[str] = []
+
+    @field_validator("answer")
+    @classmethod
+    def _trim(cls, value: str) -> str:
+        return value.strip()
+
+
+class FaqFile(Strict):
+    faq: list[FaqEntry] = Field(min_length=1)
+
+
+class SynonymsFile(Strict):
+    synonyms: list[list[str]]
+
+
+class SourcesFile(Strict):
+    sources: list[Source]
