@@ -11,6 +11,7 @@ from typing import TypeVar
 import typer
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.db.session import Database
 from bot.logs import setup_logging
 
 T = TypeVar("T")
@@ -22,7 +23,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database: migrations.", no_args_is_help=True)
+content_app = typer.Typer(help="Lessons, quiz banks and FAQ under content/.", no_args_is_help=True)
+certificate_app = typer.Typer(help="Certificates: revoke.", no_args_is_help=True)
+faq_app = typer.Typer(help="Questions residents asked.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+app.add_typer(certificate_app, name="certificate")
+app.add_typer(faq_app, name="faq")
 
 log = logging.getLogger("bot")
 
@@ -36,8 +43,20 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-def run_async(make: Callable[[], Awaitable[T]]) -> T:
-    return asyncio.run(make())  # type: ignore[arg-type]
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Runs `work` against the configured database (migrated first), then closes it."""
+    from bot.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def main() -> T:
+        database = Database(settings.database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
 
 
 @app.command()
@@ -65,6 +84,70 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
     upgrade(settings.database_url, revision)
     typer.echo("database is up to date")
+
+
+@content_app.command("check")
+def content_check() -> None:
+    """Validate every content file (schema, ids, sources, URLs, diacritics, quiz answers); print a table per topic."""
+    from bot.lessons.check import check, render_table, topic_stats
+
+    content, problems = check()
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if content is not None:
+        typer.echo(render_table(topic_stats(content), len(content.faq)))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found", err=True)
+        raise typer.Exit(1)
+    typer.echo("content is valid")
+
+
+@app.command()
+def verify(code: str = typer.Argument(..., help="Certificate code, e.g. ABCD-EFGH-JKMN.")) -> None:
+    """Check a certificate: genuine, revoked or not valid (exit code 1 when not valid)."""
+    from bot.core.i18n import format_day
+    from bot.lessons.loader import load_content
+    from bot.quiz import certificates as certs
+
+    settings = settings_or_exit()
+
+    async def work(database: Database):  # type: ignore[no-untyped-def]
+        async with database.sessions() as session:
+            return await certs.verify(session, settings, code)
+
+    result = with_database(settings, work)
+    if result.certificate is None:
+        typer.echo(f"{code}: không hợp lệ (not valid)")
+        raise typer.Exit(1)
+    certificate = result.certificate
+    status = "đã thu hồi (revoked)" if result.status == "revoked" else "thật (genuine)"
+    topics = ", ".join(certs.topic_titles(load_content(), certificate))
+    typer.echo(f"{certificate.code}: {status}\n  người nhận: {certs.masked_name(certificate.holder_name)}\n"
+               f"  chủ đề: {topics}\n  ngày cấp: {format_day(certificate.issued_at)}")
+    if certificate.revoke_reason:
+        typer.echo(f"  lý do thu hồi: {certificate.revoke_reason}")
+
+
+@certificate_app.command("revoke")
+def certificate_revoke(
+    code: str = typer.Argument(..., help="Certificate code."),
+    reason: str = typer.Option(..., "--reason", help="Why it is revoked (kept in the audit log)."),
+) -> None:
+    """Revoke a certificate; the verify page then shows it as "đã thu hồi"."""
+    from bot.quiz import certificates as certs
+
+    settings = settings_or_exit()
+
+    async def work(database: Database):  # type: ignore[no-untyped-def]
+        async with database.transaction() as session:
+            certificate = await certs.revoke(session, settings, code, reason, actor="cli")
+            return certificate.code if certificate else None
+
+    revoked = with_database(settings, work)
+    if revoked is None:
+        typer.echo(f"{code}: không hợp lệ (not valid)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{revoked}: revoked")
 
 
 def main() -> None:

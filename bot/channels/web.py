@@ -41,17 +41,18 @@ def error(status: int, code: str, message: str) -> web.Response:
 
 
 class FloodGuard:
-    """At most WEB_BURST messages per WEB_WINDOW seconds for one web user."""
+    """At most `burst` messages per `window` seconds for one web user: far above a person tapping."""
 
-    def __init__(self) -> None:
+    def __init__(self, burst: int = WEB_BURST, window: float = WEB_WINDOW) -> None:
+        self.burst, self.window = burst, window
         self._seen: dict[str, deque[float]] = defaultdict(deque)
 
     def allow(self, key: str) -> bool:
         now = time.monotonic()
         times = self._seen[key]
-        while times and now - times[0] > WEB_WINDOW:
+        while times and now - times[0] > self.window:
             times.popleft()
-        if len(times) >= WEB_BURST:
+        if len(times) >= self.burst:
             return False
         times.append(now)
         if len(self._seen) > 50_000:

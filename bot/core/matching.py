@@ -19,7 +19,7 @@ from bot.core.messages import Option
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 NUMBER_WORDS = {
-    "khong": 0, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
+    "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
     "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
 }
 _NUMBER_PREFIXES = ("so ", "chon ", "chon so ", "lua chon ", "muc ", "cau ", "phuong an ", "bam ", "bam so ")
@@ -88,7 +88,9 @@ def _score(query: str, label: str) -> float:
         return 100.0
     score = fuzz.ratio(query, label)
     if len(query) >= 3:
-        score = max(score, fuzz.token_set_ratio(query, label) - 3)
+        # A few words found inside a long label count less than the whole label typed.
+        extra_words = max(0, len(label.split()) - len(query.split()))
+        score = max(score, fuzz.token_set_ratio(query, label) - 3 - 2 * extra_words)
         if label.startswith(query) or query.startswith(label):
             score = max(score, 90.0 if len(query) >= 4 else 82.0)
     if len(query) >= 5:
@@ -96,7 +98,7 @@ def _score(query: str, label: str) -> float:
     return score
 
 
-def match_option(text: str, options: Sequence[Option], cutoff: float = 75.0) -> Match:
+def match_option(text: str, options: Sequence[Option], cutoff: float = 78.0) -> Match:
     """The option a person meant, by id, number or (fuzzy) label; else the closest candidates."""
     if not options or not text.strip():
         return Match(None)
@@ -113,6 +115,8 @@ def match_option(text: str, options: Sequence[Option], cutoff: float = 75.0) -> 
     if not query:
         return Match(None)
     keys = [_label_key(o.label) for o in options]
+    if keys.count(query) == 1:
+        return Match(options[keys.index(query)])
     scored = sorted(
         ((_score(query, key), index) for index, key in enumerate(keys)), key=lambda pair: pair[0], reverse=True
     )

@@ -1,3 +1,3 @@
 """Conversation features. Importing this package registers every screen with the flow."""
 
-from bot.handlers import lessons, menu, onboarding, settings  # noqa: F401
+from bot.handlers import certificates, lessons, menu, onboarding, quiz, settings  # noqa: F401

@@ -1,0 +1,87 @@
+"""Chứng nhận của tôi: certificates earned by passing quizzes, sent as PDF and picture, resent on request."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.i18n import format_short_day
+from bot.core.messages import Option
+from bot.db.learning import Certificate
+from bot.handlers.menu import menu_entry
+from bot.quiz import certificates as certs
+
+MAX_NAME = 60
+
+
+async def send_certificate(ctx: Ctx, certificate: Certificate, intro_key: str = "certificate.here") -> None:
+    content, settings = ctx.services.content, ctx.settings
+    document, image = await certs.render_files(certs.view_of(certificate, content, settings), ctx.services.files_dir)
+    titles = ", ".join(certs.topic_titles(content, certificate))
+    ctx.say(ctx.t(intro_key, topics=titles, code=certificate.code, url=certs.verify_url(settings, certificate.code)),
+            screen="certificate", document=document, image=image)
+
+
+async def send_new_certificates(ctx: Ctx, topic_id: str) -> None:
+    """After a pass: certificates for people who consented and gave a name; otherwise say what is missing."""
+    if not ctx.user.has_consented:
+        ctx.say(ctx.t("certificate.needs_consent"), [ctx.opt("consent", "onboarding.agree")], screen="certificate")
+        return
+    if not ctx.user.display_name:
+        await ctx.go("certificate.name", topic=topic_id)
+        return
+    new = await certs.issue_for_pass(ctx.session, ctx.settings, ctx.services.content, ctx.user, topic_id)
+    for certificate in new:
+        key = "certificate.overall" if certificate.topic_id == certs.OVERALL else "certificate.new"
+        await send_certificate(ctx, certificate, key)
+    if not new:
+        ctx.say(ctx.t("certificate.already"), screen="certificate")
+
+
+@flow.screen("certificate.name", help="help.certificate_name", free_text=True)
+async def certificate_name(ctx: Ctx) -> None:
+    if ctx.entering:
+        ctx.say(ctx.t("certificate.ask_name"), [ctx.opt("menu", "menu.back_to_menu")])
+        return
+    name = " ".join((ctx.text or "").split())
+    if not name or len(name) > MAX_NAME or not any(ch.isalpha() for ch in name):
+        ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("menu", "menu.back_to_menu")])
+        return
+    ctx.user.display_name = name
+    await send_new_certificates(ctx, ctx.data.get("topic", ""))
+    await ctx.replace("certificates")
+
+
+@flow.screen("certificates", help="help.certificates")
+async def my_certificates(ctx: Ctx) -> None:
+    owned = await certs.certificates_of(ctx.session, ctx.user.id)
+    if ctx.option == "consent":
+        await ctx.go("onboarding.consent", again=True)
+        return
+    if ctx.option == "quiz":
+        await ctx.go("quiz.intro")
+        return
+    chosen = next((c for c in owned if ctx.option == f"cert:{c.id}"), None)
+    if chosen is not None:
+        await send_certificate(ctx, chosen)
+    if not owned:
+        ctx.say(ctx.t("certificate.none"), [ctx.opt("quiz", "menu.quiz"), ctx.opt("menu", "menu.back_to_menu")])
+        return
+    lines = [ctx.t("certificate.list_title")]
+    for certificate in owned:
+        titles = ", ".join(certs.topic_titles(ctx.services.content, certificate))
+        state = ctx.t("certificate.revoked_mark") if certificate.revoked_at else ""
+        lines.append(f"• {titles}: {certificate.code} ({format_short_day(certificate.issued_at, ctx.lang)}){state}")
+    content = ctx.services.content
+
+    def label(certificate: Certificate) -> str:
+        if certificate.topic_id == certs.OVERALL:
+            return ctx.t("certificate.resend_overall")
+        topic = content.topic(certificate.topic_id)
+        return ctx.t("certificate.resend", topic=topic.short if topic else certificate.topic_id)
+
+    ordered = sorted(owned, key=lambda c: c.topic_id != certs.OVERALL)
+    options = [Option(f"cert:{c.id}", label(c)) for c in ordered]
+    ctx.say("\n".join(lines), options[:5] + [ctx.opt("menu", "menu.back_to_menu")])
+
+
+menu_entry(30, "certificates", "menu.certificates", "certificates")

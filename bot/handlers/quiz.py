@@ -1,0 +1,195 @@
+"""Làm bài kiểm tra: 10 random questions per topic, feedback after each, result, review, retry, resume."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.messages import Option
+from bot.db.learning import QuizAttempt
+from bot.handlers.certificates import send_new_certificates
+from bot.handlers.menu import menu_entry
+from bot.quiz import bank
+
+_rng = random.SystemRandom()
+
+
+def _bank(ctx: Ctx, topic_id: str):  # type: ignore[no-untyped-def]
+    return ctx.services.content.questions.get(topic_id, [])
+
+
+def _question(ctx: Ctx, question_id: str):  # type: ignore[no-untyped-def]
+    for questions in ctx.services.content.questions.values():
+        for question in questions:
+            if question.id == question_id:
+                return question
+    return None
+
+
+async def open_attempt(ctx: Ctx, topic_id: str) -> QuizAttempt | None:
+    return await ctx.session.scalar(
+        select(QuizAttempt)
+        .where(QuizAttempt.user_id == ctx.user.id, QuizAttempt.topic_id == topic_id, QuizAttempt.finished_at.is_(None))
+        .order_by(QuizAttempt.id.desc())
+    )
+
+
+async def passed_topics(ctx: Ctx) -> set[str]:
+    rows = await ctx.session.scalars(
+        select(QuizAttempt.topic_id).where(QuizAttempt.user_id == ctx.user.id, QuizAttempt.passed.is_(True)))
+    return set(rows)
+
+
+@flow.screen("quiz.intro", help="help.quiz")
+async def quiz_intro(ctx: Ctx) -> None:
+    content = ctx.services.content
+    if ctx.option and ctx.option.startswith("topic:"):
+        ctx.data["topic"] = ctx.option[6:]
+        ctx.option, ctx.entering = None, True
+    topic = content.topic(ctx.data.get("topic", ""))
+    if topic is None:
+        done = await passed_topics(ctx)
+        options = [Option(f"topic:{t.id}", f"{'✓' if t.id in done else '○'} {t.short}")
+                   for t in content.topics if content.questions.get(t.id)]
+        ctx.say(ctx.t("quiz.choose_topic"), options[:6])
+        return
+    attempt = await open_attempt(ctx, topic.id)
+    if ctx.option == "start" or (ctx.option == "restart" and attempt is not None):
+        if attempt is not None:
+            attempt.finished_at = datetime.now(timezone.utc)
+        attempt = await start_attempt(ctx, topic.id)
+        await ctx.replace("quiz.question", attempt=attempt.id)
+        return
+    if ctx.option == "continue" and attempt is not None:
+        await ctx.replace("quiz.question", attempt=attempt.id)
+        return
+    if attempt is not None:
+        ctx.say(ctx.t("quiz.resume_offer", topic=topic.title, n=len(attempt.answers) + 1,
+                      total=len(attempt.question_ids)),
+                [ctx.opt("continue", "quiz.continue"), ctx.opt("restart", "quiz.restart"),
+                 ctx.opt("menu", "menu.back_to_menu")])
+        return
+    count = min(bank.QUESTIONS_PER_ATTEMPT, len(_bank(ctx, topic.id)))
+    need = -(-count * ctx.settings.quiz_pass_mark // 100)
+    ctx.say(ctx.t("quiz.intro", topic=topic.title, count=count, need=need),
+            [ctx.opt("start", "quiz.start"), ctx.opt("back", "nav.back")])
+
+
+async def start_attempt(ctx: Ctx, topic_id: str) -> QuizAttempt:
+    drawn = bank.draw(_bank(ctx, topic_id), _rng)
+    attempt = QuizAttempt(user_id=ctx.user.id, topic_id=topic_id, question_ids=[d.question_id for d in drawn],
+                          orders=[d.order for d in drawn], answers=[])
+    ctx.session.add(attempt)
+    await ctx.session.flush()
+    return attempt
+
+
+async def _attempt(ctx: Ctx) -> QuizAttempt | None:
+    attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
+    if attempt is None or attempt.user_id != ctx.user.id or attempt.finished_at is not None:
+        return None
+    return attempt
+
+
+@flow.screen("quiz.question", help="help.quiz_question")
+async def quiz_question(ctx: Ctx) -> None:
+    attempt = await _attempt(ctx)
+    if attempt is None:
+        await ctx.replace("quiz.intro")
+        return
+    position = len(attempt.answers)
+    if ctx.option and ctx.option.startswith("q") and position < len(attempt.question_ids):
+        question = _question(ctx, attempt.question_ids[position])
+        order = attempt.orders[position]
+        chosen = int(ctx.option[1:])
+        correct = bank.is_correct(question, order, chosen)
+        attempt.answers = [*attempt.answers, {"shown": chosen, "option": order[chosen], "correct": correct,
+                                              "at": datetime.now(timezone.utc).isoformat()}]
+        right = bank.shown_options(question, order)[order.index(question.answer)]
+        verdict = ctx.t("quiz.right") if correct else ctx.t("quiz.wrong", answer=right)
+        ctx.say(f"{verdict}\n{question.explanation.strip()}", screen="quiz.feedback")
+        position += 1
+    if position >= len(attempt.question_ids):
+        await finish(ctx, attempt)
+        return
+    question = _question(ctx, attempt.question_ids[position])
+    labels = bank.shown_options(question, attempt.orders[position])
+    ctx.say(ctx.t("quiz.question", n=position + 1, total=len(attempt.question_ids), question=question.question.strip()),
+            [Option(f"q{i}", label) for i, label in enumerate(labels)])
+
+
+async def finish(ctx: Ctx, attempt: QuizAttempt) -> None:
+    points = bank.score([answer["correct"] for answer in attempt.answers])
+    total = len(attempt.question_ids)
+    attempt.score = points
+    attempt.passed = bank.passed(points, total, ctx.settings.quiz_pass_mark)
+    attempt.finished_at = datetime.now(timezone.utc)
+    await ctx.replace("quiz.result", attempt=attempt.id)
+
+
+@flow.screen("quiz.result", help="help.quiz_result")
+async def quiz_result(ctx: Ctx) -> None:
+    attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
+    content = ctx.services.content
+    if attempt is None or attempt.user_id != ctx.user.id:
+        await ctx.replace("quiz.intro")
+        return
+    topic = content.topic(attempt.topic_id)
+    missed = [(qid, answer) for qid, answer in zip(attempt.question_ids, attempt.answers) if not answer["correct"]]
+    if ctx.option == "retry":
+        await ctx.replace("quiz.intro", topic=attempt.topic_id)
+        return
+    if ctx.option == "review":
+        await ctx.replace("quiz.review", attempt=attempt.id, index=0)
+        return
+    if ctx.option == "reread" and missed:
+        lesson = content.lessons.get(_question(ctx, missed[0][0]).lesson)
+        await ctx.go("lesson.step", lesson=lesson.id, step=0)
+        return
+    if ctx.option == "certificates":
+        await ctx.go("certificates")
+        return
+    if ctx.option == "quiz_other":
+        await ctx.go("quiz.intro")
+        return
+    text = ctx.t("quiz.score", topic=topic.title, score=attempt.score, total=len(attempt.question_ids))
+    if attempt.passed:
+        ctx.say(text + "\n" + ctx.t("quiz.passed"))
+        if ctx.entering:
+            await send_new_certificates(ctx, attempt.topic_id)
+        ctx.say(ctx.t("quiz.what_next"), [ctx.opt("certificates", "menu.certificates"),
+                                          ctx.opt("quiz_other", "quiz.other_topic"),
+                                          ctx.opt("menu", "menu.back_to_menu")])
+        return
+    ctx.say(text + "\n" + ctx.t("quiz.failed", need=ctx.settings.quiz_pass_mark),
+            [ctx.opt("review", "quiz.review"), ctx.opt("retry", "quiz.retry"), ctx.opt("reread", "quiz.reread"),
+             ctx.opt("menu", "menu.back_to_menu")])
+
+
+@flow.screen("quiz.review", help="help.quiz_result")
+async def quiz_review(ctx: Ctx) -> None:
+    """The missed questions, one per message, each with the right answer and the lesson to reread."""
+    attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
+    if attempt is None or attempt.user_id != ctx.user.id:
+        await ctx.replace("quiz.intro")
+        return
+    if ctx.option == "retry":
+        await ctx.replace("quiz.intro", topic=attempt.topic_id)
+        return
+    content = ctx.services.content
+    missed = [(i, qid) for i, (qid, answer) in enumerate(zip(attempt.question_ids, attempt.answers))
+              if not answer["correct"]]
+    for _, question_id in missed:
+        question = _question(ctx, question_id)
+        lesson = content.lessons.get(question.lesson)
+        ctx.say(ctx.t("quiz.review_item", question=question.question.strip(),
+                      answer=question.options[question.answer], explanation=question.explanation.strip(),
+                      lesson=lesson.title if lesson else question.lesson))
+    ctx.say(ctx.t("quiz.review_end"), [ctx.opt("retry", "quiz.retry"), ctx.opt("menu", "menu.back_to_menu")])
+
+
+menu_entry(20, "quiz", "menu.quiz", "quiz.intro")

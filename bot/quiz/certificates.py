@@ -1,0 +1,137 @@
+"""Issuing, rendering, verifying and revoking certificates."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.core.messages import Attachment
+from bot.db.learning import Certificate
+from bot.db.models import AuditEntry, Tdp, User, Ward
+from bot.lessons.loader import Content
+from bot.quiz import codes
+from bot.quiz.render import OVERALL_TITLE, TOPIC_TITLE, CertificateView, render_pdf, render_png
+
+OVERALL = "all"
+Status = Literal["genuine", "revoked", "invalid"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    status: Status
+    certificate: Certificate | None = None
+
+
+def topic_titles(content: Content, certificate: Certificate) -> list[str]:
+    return [content.topic(t).title if content.topic(t) else t for t in certificate.topics]
+
+
+async def _unit_names(session: AsyncSession, user: User) -> tuple[str | None, str | None]:
+    ward = await session.get(Ward, user.ward_id) if user.ward_id else None
+    tdp = await session.get(Tdp, user.tdp_id) if user.tdp_id else None
+    return (ward.name if ward else None), (tdp.name if tdp else None)
+
+
+async def _issue(session: AsyncSession, settings: Settings, user: User, topic_id: str, topics: list[str]) -> Certificate:
+    ward, tdp = await _unit_names(session, user)
+    while True:
+        code = codes.new_code(settings.signing_key)
+        if await session.scalar(select(Certificate.id).where(Certificate.code == code)) is None:
+            break
+    certificate = Certificate(code=code, user_id=user.id, topic_id=topic_id, holder_name=user.display_name or "",
+                              ward_name=ward, tdp_name=tdp, topics=topics)
+    session.add(certificate)
+    await session.flush()
+    return certificate
+
+
+async def certificates_of(session: AsyncSession, user_id: int) -> list[Certificate]:
+    rows = await session.scalars(
+        select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.issued_at, Certificate.id))
+    return list(rows)
+
+
+async def issue_for_pass(
+    session: AsyncSession, settings: Settings, content: Content, user: User, topic_id: str
+) -> list[Certificate]:
+    """Certificates newly earned by passing `topic_id`: the topic's (once) and the overall one
+    when every core topic is now passed. A second pass issues nothing new."""
+    owned = {c.topic_id: c for c in await certificates_of(session, user.id)}
+    new: list[Certificate] = []
+    if topic_id not in owned:
+        owned[topic_id] = await _issue(session, settings, user, topic_id, [topic_id])
+        new.append(owned[topic_id])
+    core = [t.id for t in content.core_topics]
+    if OVERALL not in owned and all(t in owned for t in core):
+        new.append(await _issue(session, settings, user, OVERALL, core))
+    return new
+
+
+def view_of(certificate: Certificate, content: Content, settings: Settings) -> CertificateView:
+    return CertificateView(
+        holder_name=certificate.holder_name,
+        ward=certificate.ward_name,
+        tdp=certificate.tdp_name,
+        title=OVERALL_TITLE if certificate.topic_id == OVERALL else TOPIC_TITLE,
+        topics=topic_titles(content, certificate),
+        issued_on=certificate.issued_at.date(),
+        code=certificate.code,
+        verify_url=verify_url(settings, certificate.code),
+    )
+
+
+def verify_url(settings: Settings, code: str) -> str:
+    base = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port}"
+    return f"{base}/verify/{code}"
+
+
+async def render_files(view: CertificateView, files_dir: Path) -> tuple[Attachment, Attachment]:
+    """PDF and PNG under random names (links to them cannot be guessed)."""
+    pdf, png = await asyncio.to_thread(lambda: (render_pdf(view), render_png(view)))
+    token = secrets.token_urlsafe(16)
+    files_dir.mkdir(parents=True, exist_ok=True)
+    pdf_path, png_path = files_dir / f"cert-{token}.pdf", files_dir / f"cert-{token}.png"
+    pdf_path.write_bytes(pdf)
+    png_path.write_bytes(png)
+    filename = f"chung-nhan-{view.code}"
+    return (Attachment(pdf_path, f"{filename}.pdf", "application/pdf"),
+            Attachment(png_path, f"{filename}.png", "image/png"))
+
+
+async def verify(session: AsyncSession, settings: Settings, text: str) -> Verification:
+    """Genuine, revoked or not valid: the signature first (typos, forgeries), then the register."""
+    code = codes.normalize(text)
+    if code is None or not codes.is_well_signed(code, settings.signing_key):
+        return Verification("invalid")
+    certificate = await session.scalar(select(Certificate).where(Certificate.code == code))
+    if certificate is None:
+        return Verification("invalid")
+    return Verification("revoked" if certificate.revoked_at else "genuine", certificate)
+
+
+async def revoke(session: AsyncSession, settings: Settings, text: str, reason: str, actor: str) -> Certificate | None:
+    result = await verify(session, settings, text)
+    if result.certificate is None:
+        return None
+    certificate = result.certificate
+    if certificate.revoked_at is None:
+        certificate.revoked_at = datetime.now(timezone.utc)
+        certificate.revoke_reason = reason
+        session.add(AuditEntry(actor=actor, action="certificate.revoke", target=certificate.code, detail=reason))
+    return certificate
+
+
+def masked_name(name: str) -> str:
+    """'Nguyễn Thị Hồng Nhung' → 'Nguyễn T. H. N.': enough to match a paper, too little to copy."""
+    words = name.split()
+    if len(words) <= 1:
+        return (words[0][0] + "***") if words else "***"
+    return " ".join([words[0], *(w[0] + "." for w in words[1:])])

@@ -1,0 +1,171 @@
+"""Lessons: content passes its check, a whole topic through the web API, resume after a restart, the path."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.channels.web import FloodGuard
+from bot.db.learning import LessonProgress
+from bot.db.session import Database
+from bot.lessons.check import check, lesson_words, topic_stats
+from bot.lessons.loader import CONTENT_DIR
+from bot.lessons.path import StartAnswers, path, topic_order
+from bot.runtime import build_runtime
+from bot.web.app import create_app
+from bot.web.keys import FLOOD_GUARD
+from tests.conftest import make_settings, shipped_content
+
+
+def test_shipped_content_passes_the_check() -> None:
+    content, problems = check()
+    assert problems == []
+    stats = {row.topic: row for row in topic_stats(content)}
+    for topic in content.core_topics:
+        assert stats[topic.id].lessons >= 4 and stats[topic.id].questions >= 15
+    assert stats["choso"].lessons >= 3 and stats["choso"].questions >= 10
+    assert len(content.faq) >= 40
+    assert stats["vneid"].minutes < 10, "a newcomer finishes VNeID in under 10 minutes of reading"
+    assert all(len(step.text) <= 600 for lesson in content.all_lessons() for step in lesson.steps)
+    assert all(lesson.sources for lesson in content.all_lessons())
+
+
+def test_broken_file_fails_with_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    lesson_file = root / "lessons" / "vneid.yaml"
+    lines = lesson_file.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.strip().startswith("practice:"))
+    lines[index] = lines[index].replace("practice:", "practise:")
+    lesson_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, problems = check(root)
+    assert problems, "a misspelt field must be reported"
+    assert any(p.path == lesson_file and p.line == index + 1 for p in problems), [str(p) for p in problems]
+
+    (root / "quiz" / "antoan.yaml").write_text("topic: antoan\nquestions:\n  - id: x\n    answer: [\n", encoding="utf-8")
+    _, problems = check(root)
+    assert any(p.path.name == "antoan.yaml" and p.line >= 4 and "YAML" in p.message for p in problems)
+
+
+def test_content_without_diacritics_is_rejected(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    lesson_file = root / "lessons" / "antoan.yaml"
+    text = lesson_file.read_text(encoding="utf-8")
+    first_step = text.index("- text:")
+    end = text.index("\n", text.index("\n", first_step) + 1)  # the "- text: |" line and its one text line
+    lesson_file.write_text(text[:first_step] + '- text: "Khong bao gio doc ma OTP cho nguoi la qua dien thoai"' + text[end:],
+                           encoding="utf-8")
+    _, problems = check(root)
+    assert any("diacritics" in p.message for p in problems)
+
+
+def test_path_changes_with_start_answers() -> None:
+    content = shipped_content()
+    default = topic_order(content, StartAnswers())
+    assert default[:4] == ["vneid", "dichvucong", "thanhtoan", "antoan"]
+    assert topic_order(content, StartAnswers(has_smartphone=False, uses_social=False, vneid_active=False))[0] == "antoan"
+    assert topic_order(content, StartAnswers(True, True, True))[0] == "dichvucong"
+    with_vneid = [lesson.id for lesson in path(content, StartAnswers(True, True, True))]
+    without = [lesson.id for lesson in path(content, StartAnswers(True, True, False))]
+    skipped = {lesson.id for lesson in content.all_lessons() if "vneid_active" in lesson.skip_if}
+    assert skipped and skipped.isdisjoint(with_vneid) and skipped <= set(without)
+
+
+async def post(client: TestClient, user: str, **body) -> list[dict]:  # type: ignore[no-untyped-def]
+    response = await client.post("/api/messages", json={"user_id": user, **body})
+    assert response.status == 200
+    return (await response.json())["replies"]
+
+
+async def test_whole_topic_through_the_api_with_resume_after_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    user = uuid.uuid4().hex
+    content = shipped_content()
+    lessons = content.lessons_by_topic["vneid"]
+
+    async def app_client() -> tuple[TestClient, object]:
+        db = Database(url)
+        await db.create_all()
+        runtime = await build_runtime(make_settings(url), db=db, content=content)
+        runtime.services.files_dir = tmp_path / "files"
+        app = create_app(runtime)
+        app[FLOOD_GUARD] = FloodGuard(burst=10_000)  # this test taps faster than any person
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        return client, runtime
+
+    client, runtime = await app_client()
+    for text in ["/start", "dong y", "Bà Hoa", "3", "1", "to 2"]:
+        await post(client, user, text=text)
+    replies = await post(client, user, text="hoc bai")
+    assert replies[-1]["screen"] == "path.start"
+    for answer in ["co", "co", "khong"]:
+        replies = await post(client, user, text=answer)
+    assert replies[-1]["screen"] == "topic.list"
+    assert "○ VNeID" in replies[-1]["text"]
+    replies = await post(client, user, text="vneid")
+    assert replies[-1]["screen"] == "topic.lessons"
+    replies = await post(client, user, option=f"lesson:{lessons[0].id}")
+    assert replies[-1]["screen"] == "lesson.step" and "Bước 1/" in replies[-1]["text"]
+    assert [o["id"] for o in replies[-1]["options"]][:2] == ["next", "back"]
+    replies = await post(client, user, text="tiep")
+    assert "Bước 2/" in replies[-1]["text"]
+    await client.close()
+    await runtime.close()
+
+    client, runtime = await app_client()  # the app restarts; the resident comes back days later
+    replies = await post(client, user, text="menu")
+    assert replies[-1]["options"][0]["label"].startswith("▶ Học tiếp")
+    replies = await post(client, user, text="hoc tiep")
+    assert "Bước 2/" in replies[-1]["text"] and lessons[0].title in replies[-1]["text"]
+    replies = await post(client, user, text="quay lai")
+    assert "Bước 1/" in replies[-1]["text"]
+
+    for lesson in lessons:
+        if replies[-1]["screen"] != "lesson.step":
+            replies = await post(client, user, text="bai tiep")
+        assert lesson.title in replies[-1]["text"], replies[-1]["text"]
+        while replies[-1]["screen"] == "lesson.step":
+            replies = await post(client, user, text="tiep")
+        assert replies[-1]["screen"] == "lesson.practice"
+        replies = await post(client, user, text="tiep")
+        assert replies[-1]["screen"] == "lesson.check"
+        replies = await post(client, user, text=str(lesson.check.answer + 1))
+        assert replies[0]["screen"] == "lesson.feedback" and "Đúng rồi" in replies[0]["text"]
+        assert replies[-1]["screen"] == "lesson.done" and lesson.title in replies[-1]["text"]
+        assert "Nguồn tham khảo" in replies[-1]["text"]
+    assert any(o["id"] == "quiz" for o in replies[-1]["options"]), "a finished topic offers its quiz"
+    await post(client, user, text="menu")
+    replies = await post(client, user, text="hoc bai")
+    assert "✓ VNeID" in replies[-1]["text"]
+    async with runtime.db.sessions() as session:
+        rows = list(await session.scalars(select(LessonProgress).where(LessonProgress.topic_id == "vneid")))
+    assert len(rows) == len(lessons) and all(r.completed_at for r in rows)
+    await client.close()
+    await runtime.close()
+
+
+async def test_wrong_check_answer_still_completes_with_feedback(chat) -> None:  # type: ignore[no-untyped-def]
+    lesson = shipped_content().lessons_by_topic["antoan"][0]
+    await chat.onboard()
+    await chat.send("hoc bai")
+    await chat.send("bo qua")
+    await chat.send(option="topic:antoan")
+    await chat.send(option=f"lesson:{lesson.id}")
+    while chat.screen == "lesson.step":
+        await chat.send("tiếp")
+    await chat.send("tiếp")
+    wrong = next(i for i in range(len(lesson.check.options)) if i != lesson.check.answer)
+    await chat.send(str(wrong + 1))
+    assert "Chưa đúng" in chat.replies[0].text and lesson.check.options[lesson.check.answer] in chat.replies[0].text
+    assert chat.screen == "lesson.done"
+
+
+def test_topic_reading_time_uses_every_word() -> None:
+    lesson = shipped_content().lessons_by_topic["vneid"][0]
+    assert lesson_words(lesson) > sum(len(step.text.split()) for step in lesson.steps)
