@@ -40,7 +40,7 @@ _DEFAULTS = {
 
 def channel_text(key: str, lang: str = "vi", **params: object) -> str:
     text = translate(lang, key, **params)
-    if text == key or text == key.format(**params):
+    if text == key:
         return _DEFAULTS[key].format(**params)
     return text
 
@@ -86,7 +86,7 @@ def split_text(text: str, limit: int, measure: Measure = len) -> list[str]:
     parts: list[str] = []
     rest = text.strip()
     while rest and measure(rest) > limit:
-        end, start = _cut(rest, _fit(rest, limit, measure))
+        end, start = _cut(rest, max(1, _fit(rest, limit, measure)))
         parts.append(rest[:end].rstrip())
         rest = rest[start:].lstrip()
     if rest:

@@ -33,6 +33,7 @@ GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
     "cancel": ("huy", "thoat", "dung lai", "huy bo", "cancel", "/cancel", "exit", "stop", "thoi"),
 }
 _SHORT = 4
+_LETTER_PREFIX = re.compile(r"^[A-D][.)]\s+")
 
 
 def fold(text: str) -> str:
@@ -79,7 +80,8 @@ class Match:
 
 
 def _label_key(label: str) -> str:
-    """Labels may start with an icon or a number ('📚 1. Học bài'): compare the words only."""
+    """Labels may start with an icon, a number or a letter ('📚 1. Học bài', 'B. Sai'): compare the words only."""
+    label = _LETTER_PREFIX.sub("", label.strip())
     return re.sub(r"^\d+\s+", "", fold(label))
 
 
@@ -106,17 +108,20 @@ def match_option(text: str, options: Sequence[Option], cutoff: float = 78.0) -> 
     for option in options:
         if raw == option.id:
             return Match(option)
-    number = parse_number(raw)
-    if number is not None:
-        if 1 <= number <= len(options):
-            return Match(options[number - 1])
-        return Match(None)
     query = fold(raw)
     if not query:
         return Match(None)
     keys = [_label_key(o.label) for o in options]
-    if keys.count(query) == 1:
+    if keys.count(query) == 1:  # the label itself ("Mức 1", "156") wins over reading it as a number
         return Match(options[keys.index(query)])
+    number = parse_number(raw)
+    if number is not None and 1 <= number <= len(options):
+        return Match(options[number - 1])
+    if len(query) == 1:  # "a", "B" for options labelled "A. …", "B. …"
+        lettered = [o for o in options if re.match(rf"^{query.upper()}[.)]\s", o.label)]
+        return Match(lettered[0] if len(lettered) == 1 else None)
+    if number is not None:
+        return Match(None)
     scored = sorted(
         ((_score(query, key), index) for index, key in enumerate(keys)), key=lambda pair: pair[0], reverse=True
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,24 +30,26 @@ from rapidfuzz import fuzz, process
 from bot.core.matching import fold
 from bot.lessons.loader import Content
 
-# Question scaffolding that says nothing about the topic ("... là gì", "... thì làm sao").
+# Question scaffolding and small talk that say nothing about the topic ("... là gì", "cho hỏi").
 STOP_PHRASES = (
     "la gi", "la cai gi", "lam sao", "lam the nao", "the nao", "nhu the nao", "nhu nao", "ra sao",
     "kieu gi", "bang cach nao", "o dau", "cua toi", "duoc khong", "co phai", "phai lam gi", "bao nhieu",
+    "xin chao", "chao ban", "chao", "cam on", "cho hoi", "xin hoi", "ban oi", "bot oi", "alo",
     "thi", "toi", "minh", "bi", "co", "khong", "a", "ah", "ak", "vay", "nhe", "oi", "gi", "nao",
     "la", "de", "cua", "duoc", "roi", "da", "se", "nhu", "hay", "hoac", "va", "voi", "cac",
-    "nhung", "nay", "kia", "day", "do", "muon", "phai", "sao", "tren", "trong", "bang", "o",
+    "nhung", "nay", "kia", "day", "do", "muon", "phai", "sao", "tren", "trong", "bang", "o", "chut",
 )
-STRONG, ANSWER, STEP = 1.0, 0.5, 0.4  # how much a word counts in the title vs the body
-SURFACE = 1.0                          # a word inside a synonym phrase, vs the phrase itself
+FINAL_PARTICLES = frozenset({"chua"})  # "xong chua?" asks; "chua co tin nhan" (not yet) is content
+STRONG, ANSWER, STEP = 1.0, 0.5, 0.4   # how much a word counts in the question/title vs the body
 ANSWER_CHARS = 200                     # only the start of an answer says what it is about
 BIGRAM_WEIGHT = 0.25                   # word pairs add precision on top of single words
-KEYWORD_SHARE = 0.6                   # the rest of the score is string similarity
+KEYWORD_SHARE = 0.6                    # the rest of the score is string similarity
 TYPO_WEIGHT = 0.8                      # a corrected word is less certain than a typed one
-MIN_COVERAGE = 0.34                    # below this share of the query, it is not about the doc
+MIN_COVERAGE = 0.34                    # below this share of the query, the doc is not about it
 MIN_SCORE = 40.0
 CANDIDATES = 12                        # documents that get the (costlier) string similarity
 _SPLIT_DIGITS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,17 @@ class Hit:
 
 
 def words(text: str) -> list[str]:
-    """Folded words, with numbers split from letters ("muc2" → muc 2, "15tr" → 15 tr) and % spelled out."""
-    return _SPLIT_DIGITS.sub(" ", fold(text.replace("%", " phần trăm "))).split()
+    """Folded words, numbers split from letters ("muc2" → muc 2, "15tr" → 15 tr), % spelled out."""
+    return _SPLIT_DIGITS.sub(" ", fold(text.replace("%", " phan tram "))).split()
+
+
+def _spellings(text: str) -> list[tuple[str, str]]:
+    """(folded word, its diacritics in any order) per word: "hoà" and "hòa" are the same spelling."""
+    out = []
+    for word in _WORD.findall(unicodedata.normalize("NFC", text.lower())):
+        marks = "".join(sorted(c for c in unicodedata.normalize("NFD", word) if unicodedata.combining(c)))
+        out.append((fold(word), marks + ("đ" if "đ" in word else "")))
+    return out
 
 
 def _replace(tokens: list[str], table: dict[tuple[str, ...], str | None], longest: int) -> list[str]:
@@ -70,8 +82,8 @@ def _replace(tokens: list[str], table: dict[tuple[str, ...], str | None], longes
         for size in range(min(longest, len(tokens) - i), 0, -1):
             key = tuple(tokens[i:i + size])
             if key in table:
-                if table[key] is not None:
-                    out.append(table[key])  # type: ignore[arg-type]
+                if (value := table[key]) is not None:
+                    out.append(value)
                 i += size
                 break
         else:
@@ -88,24 +100,30 @@ class Normaliser:
         for group in groups:
             phrases = [tuple(words(p)) for p in group if words(p)]
             if phrases:
-                canonical = "_".join(phrases[0])  # "_" keeps it one token that no phrase can match again
+                canonical = "_".join(phrases[0])  # "_" keeps it one token that no phrase matches again
                 for phrase in phrases:
                     self.synonyms.setdefault(phrase, canonical)
         self.stops: dict[tuple[str, ...], str | None] = {tuple(p.split()): None for p in STOP_PHRASES}
-        self._longest = max((len(p) for p in [*self.synonyms, *self.stops]), default=1)
+        self.longest = max((len(p) for p in [*self.synonyms, *self.stops]), default=1)
 
     def canonical(self, tokens: list[str]) -> list[str]:
-        """Repeat until stable, so "ko nho" → "khong nho" → "quen" needs no extra group entries."""
+        """Repeated until stable, so "ko nho" → "khong nho" → "quen" needs no extra group entry."""
         for _ in range(3):
-            replaced = _replace(tokens, self.synonyms, self._longest)
+            replaced = _replace(tokens, self.synonyms, self.longest)
             if replaced == tokens:
                 break
             tokens = replaced
         return tokens
 
+    def plain(self, tokens: list[str]) -> list[str]:
+        tokens = _replace(tokens, self.stops, self.longest)
+        while tokens and tokens[-1] in FINAL_PARTICLES:
+            tokens = tokens[:-1]
+        return tokens
+
     def content(self, tokens: list[str]) -> list[str]:
-        """Canonical tokens without scaffolding; again after it, so "chuyen duoc tien" → ck too."""
-        return self.canonical(_replace(self.canonical(tokens), self.stops, self._longest))
+        """Canonical tokens without scaffolding; canonical again after it: "chuyen duoc tien" → ck."""
+        return self.canonical(self.plain(self.canonical(tokens)))
 
 
 @dataclass(frozen=True)
@@ -129,8 +147,9 @@ class SearchIndex:
         self.postings: dict[str, list[tuple[int, float]]] = {}
         self.idf: dict[str, float] = {}
         self.unknown_idf = 0.0
+        self.known: set[str] = set()                    # folded words, for typo correction
+        self.spellings: set[tuple[str, str]] = set()    # words with their diacritics
         self.vocabulary: list[str] = []
-        self.known: set[str] = set()
         self._typos: dict[str, tuple[str, float] | None] = {}
 
     @classmethod
@@ -146,33 +165,32 @@ class SearchIndex:
 
     def _add(self, kind: Literal["faq", "lesson"], doc_id: str, title: str, strong: list[str],
              weak: list[tuple[str, float]]) -> None:
-        number, weights = len(self.docs), defaultdict(float)
-        texts = []
+        number, weights, texts = len(self.docs), defaultdict(float), []
         for text, weight in [*((t, STRONG) for t in strong), *weak]:
             raw = words(text)
             self.known.update(raw)
+            self.spellings.update(_spellings(text))
             tokens = self.norm.content(raw)
             if weight == STRONG:
                 texts.append(" ".join(tokens))
-            for feature in [*tokens, *_pairs(tokens)]:
-                weights[feature] = max(weights[feature], weight)
-            # Also indexed as written: "xoa het thong tin" should still find "xoa du lieu".
-            surface = _replace(raw, self.norm.stops, 3)
-            for feature in [*surface, *_pairs(surface)]:
-                weights[feature] = max(weights[feature], weight * SURFACE)
+            # Indexed normalised and also as written, so "xoa het thong tin" still finds "xoa du lieu".
+            for sequence in (tokens, self.norm.plain(raw)):
+                for feature in [*sequence, *_pairs(sequence)]:
+                    weights[feature] = max(weights[feature], weight)
         self.docs.append(_Doc(kind, doc_id, title, tuple(texts)))
         for feature, weight in weights.items():
             self.postings.setdefault(feature, []).append((number, weight))
 
     def _finish(self, groups: list[list[str]]) -> None:
-        """BM25 IDF per word; the vocabulary that typos are corrected against."""
+        """BM25 IDF per feature; the vocabulary that typos are corrected against."""
         total = len(self.docs)
         for feature, posting in self.postings.items():
             self.idf[feature] = math.log(1 + (total - len(posting) + 0.5) / (len(posting) + 0.5))
         # A word the content never uses counts like a rare word: the query is partly about something else.
         self.unknown_idf = math.log(1 + (total - 0.5) / 1.5)
-        self.known.update(w for group in groups for phrase in group for w in words(phrase))
-        self.known.update(w for phrase in STOP_PHRASES for w in phrase.split())
+        self.content_words = set(self.known)
+        self.synonym_words = {w for group in groups for phrase in group for w in words(phrase)}
+        self.known |= self.synonym_words | {w for phrase in STOP_PHRASES for w in phrase.split()}
         self.vocabulary = sorted(w for w in self.known if not w.isdigit())
 
     def _correct(self, word: str) -> tuple[str, float] | None:
@@ -181,7 +199,7 @@ class SearchIndex:
             return self._typos[word]
         found = None
         if len(word) >= 3 and not word.isdigit():
-            cutoff = 85.0 if len(word) <= 4 else 80.0
+            cutoff = 85.0 if len(word) <= 4 else 80.0  # short words: one missing letter at most
             best = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
             if best is not None:
                 found = (best[0], best[1] / 100.0)
@@ -190,43 +208,47 @@ class SearchIndex:
         return found
 
     def query_tokens(self, query: str) -> tuple[list[str], dict[str, float]]:
-        """Content tokens of a query and how sure each one is (typo-corrected words count less)."""
+        """Content tokens of a query and how sure each is: typo-corrected words count less.
+
+        A word typed WITH diacritics that the content never spells that way ("đói" when the content
+        has "đòi", "dõi") is kept apart: folding would otherwise turn small talk into a match.
+        """
         raw, sure = [], {}
-        for word in words(query):
-            fixed = None if word in self.known else self._correct(word)
-            raw.append(fixed[0] if fixed else word)
-            if fixed:
-                sure[fixed[0]] = TYPO_WEIGHT * fixed[1]
+        for plain, marks in _spellings(query.replace("%", " phan tram ")):
+            foreign = bool(marks) and (plain, marks) not in self.spellings and (
+                plain in self.content_words or plain not in self.synonym_words)  # "khoảng": not in content
+            for word in words(plain):
+                fixed = None if foreign or word in self.known else self._correct(word)
+                raw.append(word + "?" if foreign else fixed[0] if fixed else word)
+                if fixed:
+                    sure[fixed[0]] = TYPO_WEIGHT * fixed[1]
         tokens = self.norm.content(raw)
         return tokens, {t: sure.get(t, 1.0) for t in tokens}
 
     def search(self, query: str, limit: int = 4) -> list[Hit]:
         """The most likely answers, best first; [] when none is credible."""
         tokens, sure = self.query_tokens(query)
-        if not tokens or len("".join(tokens)) < 2 or limit <= 0:
+        if limit <= 0 or len("".join(tokens).replace("?", "")) < 2:
             return []
         scores: dict[int, float] = defaultdict(float)
         total = 0.0
-        for feature, weight in [*((t, 1.0) for t in sure), *((p, BIGRAM_WEIGHT) for p in dict.fromkeys(_pairs(tokens)))]:
+        features = [*((t, 1.0) for t in sure), *((p, BIGRAM_WEIGHT) for p in dict.fromkeys(_pairs(tokens)))]
+        for feature, weight in features:
             idf = self.idf.get(feature)
             if idf is None:
                 if " " in feature:
                     continue  # a word pair no document has is no evidence against any document
                 idf = self.unknown_idf
-            idf *= weight
-            total += idf
-            certainty = min((sure.get(t, 1.0) for t in feature.split()), default=1.0)
+            total += idf * weight
+            certainty = weight * min(sure.get(t, 1.0) for t in feature.split())
             for number, field in self.postings.get(feature, ()):
                 scores[number] += idf * field * certainty
-        if not scores:
-            return []
         text = " ".join(tokens)
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]
         hits = []
-        for number, keyword in ranked:
+        for number, keyword in sorted(scores.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]:
             coverage = keyword / total
             if coverage < MIN_COVERAGE:
-                continue
+                break
             doc = self.docs[number]
             similar = max((fuzz.token_set_ratio(text, t) + fuzz.token_sort_ratio(text, t)) / 2 for t in doc.texts)
             score = 100 * KEYWORD_SHARE * coverage + (1 - KEYWORD_SHARE) * similar
