@@ -76,9 +76,11 @@ class User(Base):
     notifications_off: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable_at: Mapped[datetime | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    scope_tdp_id: Mapped[int | None] = mapped_column(ForeignKey("tdps.id", ondelete="SET NULL", name="fk_users_scope_tdp"))
 
     ward: Mapped[Ward | None] = relationship(lazy="raise")
-    tdp: Mapped[Tdp | None] = relationship(lazy="raise")
+    tdp: Mapped[Tdp | None] = relationship(lazy="raise", foreign_keys=[tdp_id])
 
     @property
     def has_consented(self) -> bool:

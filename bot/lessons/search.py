@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.core.matching import fold
 from bot.lessons.loader import Content
@@ -34,7 +35,7 @@ from bot.lessons.loader import Content
 STOP_PHRASES = (
     "la gi", "la cai gi", "lam sao", "lam the nao", "the nao", "nhu the nao", "nhu nao", "ra sao",
     "kieu gi", "bang cach nao", "o dau", "cua toi", "duoc khong", "co phai", "phai lam gi", "bao nhieu",
-    "xin chao", "chao ban", "chao", "cam on", "cho hoi", "xin hoi", "ban oi", "bot oi", "alo",
+    "xin chao", "chao ban", "chao", "xin cam on", "cam on", "cho hoi", "xin hoi", "ban oi", "bot oi", "alo",
     "thi", "toi", "minh", "bi", "co", "khong", "a", "ah", "ak", "vay", "nhe", "oi", "gi", "nao",
     "la", "de", "cua", "duoc", "roi", "da", "se", "nhu", "hay", "hoac", "va", "voi", "cac",
     "nhung", "nay", "kia", "day", "do", "muon", "phai", "sao", "tren", "trong", "bang", "o", "chut",
@@ -50,6 +51,12 @@ MIN_SCORE = 40.0
 CANDIDATES = 12                        # documents that get the (costlier) string similarity
 _SPLIT_DIGITS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _WORD = re.compile(r"\w+")
+# A folded Vietnamese syllable (loosely). Such a word is a real word the content does not use
+# ("vang", "troi"), not a typo: "correcting" it would turn small talk into a match.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(?:(?:[aeiou]|ie|ye|uo|oa|ua)(?:c|ch|m|n|ng|nh|p|t)?|oe[nt]?|ue(?:n|nh|ch)?|uy(?:ch|nh|t|u|a|en|et)?"
+    r"|oo(?:ng|c)|ai|ao|au|ay|eo|eu|ia|iu|oi|ui|uu|ieu|yeu|oai|oay|oeo|uay|uoi|uou|y)")
 
 
 @dataclass(frozen=True)
@@ -147,10 +154,13 @@ class SearchIndex:
         self.postings: dict[str, list[tuple[int, float]]] = {}
         self.idf: dict[str, float] = {}
         self.unknown_idf = 0.0
-        self.known: set[str] = set()                    # folded words, for typo correction
+        self.content_words: set[str] = set()            # folded words as written in the content
+        self.synonym_words: set[str] = set()
+        self.known: set[str] = set()                    # content, synonym and stop words
+        self.vocabulary: list[str] = []                 # what typos are corrected to
+        self.pairs: set[str] = set()                    # word pairs as written, for typo context
         self.spellings: set[tuple[str, str]] = set()    # words with their diacritics
-        self.vocabulary: list[str] = []
-        self._typos: dict[str, tuple[str, float] | None] = {}
+        self._typos: dict[str, list[tuple[str, int]]] = {}
 
     @classmethod
     def build(cls, content: Content) -> SearchIndex:
@@ -165,10 +175,12 @@ class SearchIndex:
 
     def _add(self, kind: Literal["faq", "lesson"], doc_id: str, title: str, strong: list[str],
              weak: list[tuple[str, float]]) -> None:
-        number, weights, texts = len(self.docs), defaultdict(float), []
+        number, texts = len(self.docs), []
+        weights: dict[str, float] = defaultdict(float)
         for text, weight in [*((t, STRONG) for t in strong), *weak]:
             raw = words(text)
-            self.known.update(raw)
+            self.content_words.update(raw)
+            self.pairs.update(_pairs(raw))
             self.spellings.update(_spellings(text))
             tokens = self.norm.content(raw)
             if weight == STRONG:
@@ -188,24 +200,35 @@ class SearchIndex:
             self.idf[feature] = math.log(1 + (total - len(posting) + 0.5) / (len(posting) + 0.5))
         # A word the content never uses counts like a rare word: the query is partly about something else.
         self.unknown_idf = math.log(1 + (total - 0.5) / 1.5)
-        self.content_words = set(self.known)
         self.synonym_words = {w for group in groups for phrase in group for w in words(phrase)}
-        self.known |= self.synonym_words | {w for phrase in STOP_PHRASES for w in phrase.split()}
+        self.known = self.content_words | self.synonym_words | {w for p in STOP_PHRASES for w in p.split()}
         self.vocabulary = sorted(w for w in self.known if not w.isdigit())
 
-    def _correct(self, word: str) -> tuple[str, float] | None:
-        """The content word a typo most likely meant ("vnied" → vneid), or None; cached."""
+    def _candidates(self, word: str) -> list[tuple[str, int]]:
+        """Content words one slip away (two for long words): a letter missing, extra, wrong or swapped."""
         if word in self._typos:
             return self._typos[word]
-        found = None
+        found: list[tuple[str, int]] = []
         if len(word) >= 3 and not word.isdigit():
-            cutoff = 85.0 if len(word) <= 4 else 80.0  # short words: one missing letter at most
-            best = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if best is not None:
-                found = (best[0], best[1] / 100.0)
+            limit = 2 if len(word) >= 6 else 1
+            found = [(w, int(d)) for w, d, _ in process.extract(
+                word, self.vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=None)
+                # 3 letters: only a missing letter ("qet" → quet), else every short word has neighbours
+                if len(word) > 3 or len(w) > 3]
         if len(self._typos) < 10_000:
             self._typos[word] = found
         return found
+
+    def _correct(self, word: str, before: str, after: str) -> tuple[str, float] | None:
+        """The content word a typo most likely meant ("vnied" → vneid): fewest slips, then one that
+        forms a known word pair with a neighbour ("danh tih so" → tinh), then the most common one."""
+        candidates = self._candidates(word)
+        if not candidates:
+            return None
+        best, slips = min(candidates, key=lambda c: (
+            c[1], f"{before} {c[0]}" not in self.pairs and f"{c[0]} {after}" not in self.pairs,
+            -len(self.postings.get(c[0], ()))))
+        return best, TYPO_WEIGHT ** slips
 
     def query_tokens(self, query: str) -> tuple[list[str], dict[str, float]]:
         """Content tokens of a query and how sure each is: typo-corrected words count less.
@@ -213,15 +236,21 @@ class SearchIndex:
         A word typed WITH diacritics that the content never spells that way ("đói" when the content
         has "đòi", "dõi") is kept apart: folding would otherwise turn small talk into a match.
         """
-        raw, sure = [], {}
+        typed: list[tuple[str, bool]] = []
         for plain, marks in _spellings(query.replace("%", " phan tram ")):
             foreign = bool(marks) and (plain, marks) not in self.spellings and (
                 plain in self.content_words or plain not in self.synonym_words)  # "khoảng": not in content
-            for word in words(plain):
-                fixed = None if foreign or word in self.known else self._correct(word)
-                raw.append(word + "?" if foreign else fixed[0] if fixed else word)
-                if fixed:
-                    sure[fixed[0]] = TYPO_WEIGHT * fixed[1]
+            typed += [(word, foreign) for word in words(plain)]
+        raw, sure = [], {}
+        for i, (word, foreign) in enumerate(typed):
+            if foreign:
+                raw.append(word + "?")  # matches nothing, counts as an unknown word
+                continue
+            fixed = None if word in self.known or _SYLLABLE.fullmatch(word) else self._correct(
+                word, typed[i - 1][0] if i else "", typed[i + 1][0] if i + 1 < len(typed) else "")
+            raw.append(fixed[0] if fixed else word)
+            if fixed:
+                sure[fixed[0]] = fixed[1]
         tokens = self.norm.content(raw)
         return tokens, {t: sure.get(t, 1.0) for t in tokens}
 

@@ -1,0 +1,365 @@
+"""Telegram adapter (aiogram 3): updates in as `Incoming`, replies out through the sender.
+
+Choices are inline buttons, one per row, carrying the option id as
+`callback_data`. Why inline rather than a reply keyboard: a tap then names
+exactly the option that was shown (no guessing from a label such as "Tổ dân
+phố số 1" against "… số 11"), a tap on a button of an old message reaches the
+engine as an unknown id and gets its "this button belongs to an old message"
+answer, and the buttons stay next to the question they answer. One button per
+row keeps long Vietnamese labels whole and the targets large. Typed text still
+works: the engine matches numbers and words against the same options. An id
+longer than Telegram's 64 bytes travels as "#<n>" and comes back as that
+button's label, which the engine matches like typed text.
+
+Modes: long polling when PUBLIC_BASE_URL is unset (a laptop), a webhook at
+`{PUBLIC_BASE_URL}/telegram/webhook` otherwise; the webhook answers 200 at once
+and handles the update in a tracked background task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import (
+    BotCommand,
+    CallbackQuery,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from aiogram.utils.backoff import Backoff, BackoffConfig
+from aiogram.utils.token import TokenValidationError
+from aiohttp import ClientError, web
+from pydantic import ValidationError
+
+from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
+from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender, TokenBucket
+from bot.config import SettingsError
+from bot.core.messages import Attachment, Incoming, Option, Reply
+from bot.logs import mask
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TEXT_LIMIT = 4096
+CALLBACK_LIMIT = 64
+LABEL_PREFIX = "#"
+ALLOWED_UPDATES = ["message", "callback_query"]
+COMMANDS = (("start", "Bắt đầu"), ("menu", "Trang chính"), ("help", "Trợ giúp"), ("back", "Quay lại"))
+POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.1)
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class File:
+    kind: Literal["photo", "document"]
+    attachment: Attachment
+    markup: InlineKeyboardMarkup | None = None
+
+
+def keyboard(options: list[Option]) -> InlineKeyboardMarkup | None:
+    if not options:
+        return None
+    rows = []
+    for number, option in enumerate(options, start=1):
+        fits = 1 <= len(option.id.encode()) <= CALLBACK_LIMIT and not option.id.startswith(LABEL_PREFIX)
+        data = option.id if fits else f"{LABEL_PREFIX}{number}"
+        rows.append([InlineKeyboardButton(text=option.label, callback_data=data)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def render(reply: Reply) -> list[Text | File]:
+    """Text in parts of at most 4096, then the photo and the document; the buttons go on the last part."""
+    parts: list[Text | File] = [Text(part) for part in split_text(reply.text, TEXT_LIMIT, utf16_len)]
+    if reply.image is not None:
+        parts.append(File("photo", reply.image))
+    if reply.document is not None:
+        parts.append(File("document", reply.document))
+    markup = keyboard(reply.options)
+    if markup is not None:
+        if not parts:
+            parts.append(Text("…"))
+        last = parts[-1]
+        parts[-1] = Text(last.text, markup) if isinstance(last, Text) else File(last.kind, last.attachment, markup)
+    return parts
+
+
+def classify(exc: BaseException) -> Failure:
+    if isinstance(exc, TelegramRetryAfter):
+        return Failure("retry_after", float(exc.retry_after))
+    if isinstance(exc, TelegramForbiddenError):
+        return Failure("unreachable")
+    if isinstance(exc, TelegramEntityTooLarge):
+        return Failure("permanent")
+    if isinstance(exc, (TelegramNetworkError, TelegramServerError, ClientDecodeError, ClientError, TimeoutError)):
+        return Failure("transient")
+    return Failure("permanent")
+
+
+def start_payload(text: str | None) -> str | None:
+    """'/start lop-to5' → 'lop-to5' (deep link https://t.me/<bot>?start=lop-to5)."""
+    if not text or not text.startswith("/start"):
+        return None
+    command, _, payload = text.partition(" ")
+    if command.split("@")[0] != "/start":
+        return None
+    return payload.strip() or None
+
+
+def button_label(query: CallbackQuery, data: str) -> str | None:
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+class TelegramChannel:
+    name = CHANNEL
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        bot: Bot | None = None,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        typing_delay: float = TYPING_DELAY,
+        polling_timeout: int = 25,
+    ) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.webhook_mode = settings.public_base_url is not None
+        self.polling_timeout = polling_timeout
+        self._owns_bot = bot is None
+        self.bot = bot or self._make_bot()
+        self.sender = Sender(
+            CHANNEL, self._deliver, classify, limiter=TokenBucket(settings.telegram_rate), db=runtime.db,
+            per_chat_interval=per_chat_interval, typing_delay=typing_delay,
+        )
+        self.dispatcher = Dispatcher()
+        router = Router(name=CHANNEL)
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_callback)
+        self.dispatcher.include_router(router)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._offset: int | None = None
+
+    def _make_bot(self) -> Bot:
+        settings = self.runtime.settings
+        assert settings.telegram_bot_token is not None
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        try:
+            return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
+        except TokenValidationError:
+            raise SettingsError("Setting TELEGRAM_BOT_TOKEN is invalid: expected the 123456:ABC… token from BotFather") \
+                from None
+
+    @property
+    def _secret(self) -> str:
+        secret = self.runtime.settings.telegram_webhook_secret
+        return secret.get_secret_value() if secret is not None else ""
+
+    def check(self) -> None:
+        """Webhook mode without a secret would let anyone on the internet speak for any resident."""
+        if self.webhook_mode and not self._secret:
+            raise SettingsError(
+                "Setting TELEGRAM_WEBHOOK_SECRET is missing: webhook mode (PUBLIC_BASE_URL is set) needs it"
+            )
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, app: web.Application | None = None) -> None:
+        self.check()
+        if self.webhook_mode:
+            if app is None:
+                raise ValueError("webhook mode needs the aiohttp app to add its route to")
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
+        self.sender.start()
+        try:
+            await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
+            if self.webhook_mode:
+                url = f"{self.runtime.settings.public_base_url}{WEBHOOK_PATH}"
+                await self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES)
+            else:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+        except TelegramUnauthorizedError:
+            await self.stop()
+            raise SettingsError("Setting TELEGRAM_BOT_TOKEN is invalid: Telegram answered Unauthorized") from None
+        if not self.webhook_mode:
+            self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
+        log.info("telegram: started (%s)", "webhook" if self.webhook_mode else "polling")
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish the ones being handled, send what is queued, close."""
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
+        await self.sender.close()
+        if self._offset is not None:
+            try:  # confirm what was handled, so a restart does not fetch it again
+                await self.bot.get_updates(offset=self._offset, limit=1, timeout=0, request_timeout=5)
+            except Exception as exc:  # noqa: BLE001
+                log.debug("telegram: final offset not confirmed: %s", mask(repr(exc)))
+        if self._owns_bot:
+            await self.bot.session.close()
+
+    def send(self, chat_id: int | str, reply: Reply, priority: int = REPLY) -> asyncio.Future[Outcome]:
+        return self.sender.submit(chat_id, render(reply), priority)
+
+    # ---- updates in --------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret.encode()):
+            return web.Response(status=401, text="unauthorized")
+        try:
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return web.Response(status=400, text="bad json")
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="bad update")
+        try:
+            update = Update.model_validate(data, context={"bot": self.bot})
+        except ValidationError:
+            log.warning("telegram: ignored an update that does not parse")
+            return web.Response(status=200)
+        self._spawn(self.dispatcher.feed_update(self.bot, update))
+        return web.Response(status=200)
+
+    async def _poll(self) -> None:
+        backoff = Backoff(POLL_BACKOFF)
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self._offset, timeout=self.polling_timeout, allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=self.polling_timeout + 10,
+                )
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except Exception as exc:  # noqa: BLE001 (the API being away must not end polling)
+                delay = next(backoff)
+                log.warning("telegram: getUpdates failed (%s); again in %.0f s", mask(repr(exc)), delay)
+                await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+            for update in updates:
+                self._offset = update.update_id + 1
+                self._spawn(self.dispatcher.feed_update(self.bot, update))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guarded(work: Any) -> None:
+        try:
+            await work
+        except Exception as exc:  # noqa: BLE001 (one bad update must not go unnoticed or stop others)
+            log.error("telegram: handling an update failed: %s", mask(repr(exc)))
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        user = message.from_user
+        if user is None or message.chat.type != "private":
+            return
+        text = message.text if message.text is not None else message.caption
+        incoming = Incoming(
+            channel=CHANNEL, external_id=str(user.id), update_id=str(event_update.update_id), text=text,
+            display_name=user.full_name, start_payload=start_payload(text),
+        )
+        replies = await self._turn(message.chat.id, incoming)
+        if text is None:
+            replies = explain_text_only(replies, channel_text("channel.text_only.buttons", self._lang))
+        for reply in replies:
+            self.send(message.chat.id, reply)
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        data = query.data or ""
+        by_label = data.startswith(LABEL_PREFIX)
+        incoming = Incoming(
+            channel=CHANNEL, external_id=str(query.from_user.id), update_id=str(event_update.update_id),
+            option=None if by_label else data, text=button_label(query, data) if by_label else None,
+            display_name=query.from_user.full_name,
+        )
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        replies = await self._turn(chat_id, incoming)
+        for reply in replies:
+            self.send(chat_id, reply)
+        if replies:  # a redelivered update gets no reply and its query was answered the first time
+            self._spawn(self._answer(query.id))
+
+    async def _turn(self, chat_id: int, incoming: Incoming) -> list[Reply]:
+        """The engine's replies, with "typing…" shown if it takes a while.
+
+        The engine call comes before any other await, so updates of one person
+        reach its per-person lock in the order they arrived.
+        """
+        typing = self.sender.typing(chat_id, self._typing)
+        try:
+            return await self.runtime.engine.handle(incoming)
+        except Exception as exc:  # noqa: BLE001
+            log.error("telegram: update %s failed: %s", incoming.update_id, mask(repr(exc)))
+            return []
+        finally:
+            typing.cancel()
+
+    @property
+    def _lang(self) -> str:
+        return self.runtime.settings.default_locale
+
+    # ---- replies out -------------------------------------------------------------------
+
+    async def _deliver(self, chat_id: str, part: Text | File) -> None:
+        chat = int(chat_id)
+        if isinstance(part, Text):
+            await self.bot.send_message(chat, part.text, reply_markup=part.markup)
+        elif part.kind == "photo":
+            photo = FSInputFile(part.attachment.path, filename=part.attachment.filename)
+            await self.bot.send_photo(chat, photo, reply_markup=part.markup)
+        else:
+            document = FSInputFile(part.attachment.path, filename=part.attachment.filename)
+            await self.bot.send_document(chat, document, reply_markup=part.markup)
+
+    async def _typing(self, chat_id: str) -> None:
+        await self.bot.send_chat_action(int(chat_id), "typing")
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except Exception as exc:  # noqa: BLE001 (only the spinner on the button stays longer)
+            log.debug("telegram: callback not answered: %s", mask(repr(exc)))
