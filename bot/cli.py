@@ -150,6 +150,29 @@ def certificate_revoke(
     typer.echo(f"{revoked}: revoked")
 
 
+@faq_app.command("unanswered")
+def faq_unanswered(limit: int = typer.Option(50, help="How many distinct questions to list.")) -> None:
+    """Questions the FAQ could not answer (masked), most asked first: what to add to content/faq/."""
+    from sqlalchemy import func, select
+
+    from bot.db.learning import UnansweredQuestion
+
+    settings = settings_or_exit()
+
+    async def work(database: Database):  # type: ignore[no-untyped-def]
+        async with database.sessions() as session:
+            return list(await session.execute(
+                select(UnansweredQuestion.text, func.count(), func.max(UnansweredQuestion.asked_at))
+                .group_by(UnansweredQuestion.text).order_by(func.count().desc(), func.max(UnansweredQuestion.asked_at).desc())
+                .limit(limit)))
+
+    rows = with_database(settings, work)
+    if not rows:
+        typer.echo("no unanswered questions")
+    for text, count, last in rows:
+        typer.echo(f"{count:>4} × {text}  (last {last:%d/%m/%Y})")
+
+
 def main() -> None:
     try:
         app()

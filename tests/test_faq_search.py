@@ -60,7 +60,8 @@ def test_hit_rate_of_resident_queries(index: SearchIndex) -> None:
             misses.append((query["text"], query["expect"], [f"{h.kind}:{h.id} ({h.score:.0f})" for h in hits]))
     rate = 1 - len(misses) / len(QUERIES)
     lines = [f"FAQ search hit rate: {len(QUERIES) - len(misses)}/{len(QUERIES)} = {rate:.1%}"]
-    lines += [f"  MISS {text!r}\n       expected {expect}\n       got      {got or '[]'}" for text, expect, got in misses]
+    for text, expect, got in misses:
+        lines.append(f"  MISS {text!r}\n       expected {expect}\n       got      {got or '[]'}")
     summary = "\n".join(lines)
     print("\n" + summary)
     assert rate >= MIN_HIT_RATE, summary

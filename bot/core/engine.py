@@ -24,6 +24,7 @@ from bot.core.matching import global_action, match_option
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.services import Services
 from bot.db.models import ProcessedUpdate, User
+from bot.outbox import take_inbox
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class Engine:
         )
         shown = _options(state.get("options"))
         own = _options(state.get("screen_options")) or shown
+        for message in await take_inbox(session, user):
+            ctx.say(ctx.t("inbox.new", text=message.text), screen="inbox")
         await self._dispatch(ctx, shown, own)
         self._ensure_way_on(ctx)
         if not ctx.deleted:
@@ -177,6 +180,10 @@ class Engine:
             await ctx.show_again()
             return
         ctx.option, ctx.entering = option_id, False
+        for prefix, handler in flow.option_prefixes.items():
+            if option_id.startswith(prefix):
+                await handler(ctx)
+                return
         await run(ctx)
 
     async def _global(self, ctx: Ctx, action: str, shown: list[Option]) -> None:

@@ -35,6 +35,7 @@ class Flow:
         self.screens: dict[str, Screen] = {}
         self.deep_links: dict[str, Handler] = {}
         self.unmatched: Unmatched | None = None
+        self.option_prefixes: dict[str, Handler] = {}
 
     def screen(
         self, name: str, *, help: str = "help.generic", free_text: bool = False, handles_back: bool = False
@@ -58,6 +59,15 @@ class Flow:
 
         def register(run: Handler) -> Handler:
             self.deep_links[prefix] = run
+            return run
+
+        return register
+
+    def option_prefix(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Options whose id starts with `prefix` work on any screen (an FAQ answer offered mid-lesson)."""
+
+        def register(run: Handler) -> Handler:
+            self.option_prefixes[prefix] = run
             return run
 
         return register

@@ -1,3 +1,16 @@
 """Conversation features. Importing this package registers every screen with the flow."""
 
-from bot.handlers import certificates, lessons, menu, onboarding, quiz, settings  # noqa: F401
+from bot.handlers import (  # noqa: F401
+    certificates,
+    codes,
+    faq,
+    help_request,
+    household,
+    lessons,
+    menu,
+    mentor,
+    mentor_tools,
+    onboarding,
+    quiz,
+    settings,
+)

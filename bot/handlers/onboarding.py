@@ -37,6 +37,7 @@ async def consent(ctx: Ctx) -> None:
         ctx.say(ctx.t("onboarding.thanks"))
         await ctx.go("onboarding.name")
     elif ctx.option == "later":
+        ctx.memory["onboarded"] = True
         await ctx.home(ctx.t("onboarding.no_consent"))
     elif ctx.option == "details":
         ctx.say(ctx.t("privacy.details"), options)
@@ -130,5 +131,6 @@ async def finish(ctx: Ctx) -> None:
         ctx.history.clear()
         await ctx.replace("settings")
     else:
+        ctx.memory["onboarded"] = True
         ctx.say(ctx.t("onboarding.done"))
         await ctx.home()

@@ -1,18 +1,13 @@
 """Free-text question search: a resident's own words → FAQ entries and lessons.
 
-Residents type short questions without diacritics and with typos ("vnied la cai gi",
-"ck nham thi lam sao"). Plain keyword search misses most of them and plain fuzzy string
-matching prefers long texts that merely share many letters, so both sides (documents
-and query) go through the same normalisation and two signals are blended:
-
-1. keyword coverage: how much of the query's IDF-weighted words (and word pairs, since
-   Vietnamese meaning lives in two-syllable words) a document holds, the question or
-   title counting fully and the body only partly;
-2. string similarity (rapidfuzz) between the query and the document's question,
-   phrasings or title, which prefers the entry worded most like the query.
-
-Everything that depends only on the content is computed once in `SearchIndex.build()`,
-so `search()` is a few dictionary look-ups plus rapidfuzz calls on a handful of texts.
+Residents type short questions without diacritics, with typos and abbreviations ("vnied la
+cai gi", "ck nham thi lam sao"). Plain keyword search misses most of them, plain fuzzy
+matching prefers long texts that merely share letters. So documents and queries get the
+same normalisation (fold, synonyms → one token, scaffolding words dropped) and two signals
+are blended: keyword coverage (how much of the query's IDF-weighted words and word pairs a
+document holds; question/title count fully, the body partly) and rapidfuzz similarity to
+the question, phrasings or title (which prefers the entry worded most like the query).
+All that depends only on the content is computed in `SearchIndex.build()`.
 """
 
 from __future__ import annotations
@@ -32,6 +27,7 @@ from bot.core.matching import fold
 from bot.lessons.loader import Content
 
 # Question scaffolding and small talk that say nothing about the topic ("... là gì", "cho hỏi").
+# Not "ban" (bạn / bán hàng), "cho" (cho / chợ / chỗ), "the" (thế / thẻ): folding merges them.
 STOP_PHRASES = (
     "la gi", "la cai gi", "lam sao", "lam the nao", "the nao", "nhu the nao", "nhu nao", "ra sao",
     "kieu gi", "bang cach nao", "o dau", "cua toi", "duoc khong", "co phai", "phai lam gi", "bao nhieu",
@@ -61,6 +57,8 @@ _SYLLABLE = re.compile(
 
 @dataclass(frozen=True)
 class Hit:
+    """One likely answer: the best is shown, the next ones are offered as options."""
+
     kind: Literal["faq", "lesson"]
     id: str
     title: str      # FAQ question or lesson title, with diacritics, for an option label
@@ -123,6 +121,7 @@ class Normaliser:
         return tokens
 
     def plain(self, tokens: list[str]) -> list[str]:
+        """Without question scaffolding ("la gi", "thi", trailing "chua")."""
         tokens = _replace(tokens, self.stops, self.longest)
         while tokens and tokens[-1] in FINAL_PARTICLES:
             tokens = tokens[:-1]

@@ -1,0 +1,119 @@
+"""Hỏi đáp: questions typed in the residents' own words, answered from the FAQ and the lessons.
+
+Any text that is not a choice on the current screen comes here too. What we could
+not answer is kept, masked, so staff grow the FAQ from real questions
+(`bot faq unanswered`).
+"""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.engine import AGAIN
+from bot.core.flow import flow
+from bot.core.messages import Option
+from bot.db.learning import UnansweredQuestion
+from bot.handlers.menu import ENTRIES, menu_entry
+from bot.lessons.search import Hit
+from bot.logs import mask
+
+MIN_QUESTION = 3
+
+
+def _hit_option(hit: Hit) -> Option:
+    return Option(f"faq:{hit.id}" if hit.kind == "faq" else f"read:{hit.id}", hit.title[:60])
+
+
+async def answer(ctx: Ctx, query: str, *, extra: list[Option] | None = None) -> bool:
+    """Replies with the best answer and up to 3 other likely ones; False when nothing fits."""
+    hits = ctx.services.content.search_index().search(query, limit=4)
+    if not hits:
+        return False
+    await show_hit(ctx, hits[0], others=[_hit_option(h) for h in hits[1:]], extra=extra)
+    return True
+
+
+async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Option] | None = None) -> None:
+    content = ctx.services.content
+    options = others[:3]
+    if hit.kind == "faq":
+        entry = next(e for e in content.faq if e.id == hit.id)
+        text = entry.answer
+        if entry.lesson and entry.lesson in content.lessons:
+            options.insert(0, Option(f"read:{entry.lesson}", ctx.t("faq.read_lesson",
+                                                                    title=content.lessons[entry.lesson].title)))
+    else:
+        lesson = content.lessons[hit.id]
+        text = ctx.t("faq.lesson_found", title=lesson.title, first=lesson.steps[0].text.strip())
+        options.insert(0, Option(f"read:{lesson.id}", ctx.t("faq.read_this")))
+    options = options[:4] + (extra or []) + [ctx.opt("menu", "menu.back_to_menu")]
+    ctx.say(text, options[:6], screen="faq.answer")
+
+
+@flow.option_prefix("faq:")
+async def chosen_faq(ctx: Ctx) -> None:
+    entry = next((e for e in ctx.services.content.faq if e.id == ctx.option[4:]), None)
+    if entry is None:
+        await ctx.show_again()
+        return
+    await show_hit(ctx, Hit("faq", entry.id, entry.question, 100.0), others=[], extra=_back_option(ctx))
+
+
+@flow.option_prefix("read:")
+async def chosen_lesson(ctx: Ctx) -> None:
+    lesson_id = ctx.option[5:]
+    if lesson_id not in ctx.services.content.lessons:
+        await ctx.show_again()
+        return
+    await ctx.go("lesson.step", lesson=lesson_id, step=0)
+
+
+def _back_option(ctx: Ctx) -> list[Option]:
+    return [] if ctx.screen in ("menu", "faq.ask") else [ctx.opt(AGAIN, "faq.back_to_step")]
+
+
+@flow.screen("faq.ask", help="help.faq", free_text=True)
+async def ask(ctx: Ctx) -> None:
+    if ctx.entering or not ctx.text:
+        ctx.say(ctx.t("faq.ask"), [ctx.opt("menu", "menu.back_to_menu")])
+        return
+    if not await answer(ctx, ctx.text):
+        await no_answer(ctx, ctx.text)
+
+
+async def no_answer(ctx: Ctx, text: str, candidates: list[Option] | None = None) -> None:
+    if len(text.strip()) >= MIN_QUESTION:
+        ctx.session.add(UnansweredQuestion(text=mask(text.strip())[:500], channel=ctx.user.channel))
+    options = (candidates or [])[:3] + _back_option(ctx)
+    options += [ctx.opt("helper", "menu.ask_helper"), ctx.opt("menu", "menu.back_to_menu")]
+    ctx.say(ctx.t("faq.no_answer"), options[:6], screen="fallback")
+
+
+@flow.option_prefix("helper")
+async def to_helper(ctx: Ctx) -> None:
+    await ctx.go("mentee.mine")
+
+
+@flow.on_unmatched
+async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
+    """Not a choice here: a main-menu word, then a question for the FAQ, else the closest choices."""
+    text = ctx.text or ""
+    menu_labels = {e.option_id: e for e in ENTRIES}
+    from bot.core.matching import match_option
+
+    labels = [Option(e.option_id, ctx.t(e.label_key)) for e in menu_labels.values()]
+    picked = match_option(text, labels, cutoff=88)
+    if picked.option is not None and picked.option.id != "resume":
+        entry = menu_labels[picked.option.id]
+        if entry.visible is None or await entry.visible(ctx):
+            await ctx.go(entry.screen)
+            return
+    if candidates:
+        ctx.say(ctx.t("engine.did_you_mean"), candidates + [ctx.opt(AGAIN, "engine.show_again"),
+                                                           ctx.opt("menu", "menu.back_to_menu")], screen="fallback")
+        return
+    if await answer(ctx, text, extra=_back_option(ctx)):
+        return
+    await no_answer(ctx, text)
+
+
+menu_entry(35, "faq", "menu.faq", "faq.ask")

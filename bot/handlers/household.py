@@ -1,0 +1,72 @@
+"""Gia đình số: create a household, share its code, see each member's progress, leave."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.db.network import Household
+from bot.handlers.menu import menu_entry
+from bot.network import households
+
+MAX_NAME = 60
+
+
+@flow.screen("household", help="help.household", free_text=True)
+async def household_home(ctx: Ctx) -> None:
+    mine = await households.household_of(ctx.session, ctx.user.id)
+    if mine is None:
+        await _no_household(ctx)
+        return
+    if ctx.option == "leave":
+        await households.leave(ctx.session, ctx.user)
+        await ctx.home(ctx.t("household.left", name=mine.name))
+        return
+    rows = await households.members(ctx.session, mine)
+    status = ctx.t("household.digital") if households.is_digital_family(rows) else ctx.t("household.not_yet")
+    lines = [ctx.t("household.title", name=mine.name, code=mine.code), status]
+    lines += [ctx.t("household.member", name=r.name, lessons=r.lessons_done, certs=r.certificates) for r in rows]
+    ctx.say("\n".join(lines), [ctx.opt("leave", "household.leave"), ctx.opt("menu", "menu.back_to_menu")])
+
+
+async def _no_household(ctx: Ctx) -> None:
+    if ctx.option == "create":
+        ctx.data["naming"] = True
+        ctx.say(ctx.t("household.ask_name"), [ctx.opt("back", "nav.back")])
+        return
+    if ctx.option == "join":
+        await ctx.go("code.enter")
+        return
+    if ctx.data.get("naming") and ctx.text and not ctx.option:
+        name = " ".join(ctx.text.split())[:MAX_NAME]
+        if not any(ch.isalpha() for ch in name):
+            ctx.say(ctx.t("household.ask_name"), [ctx.opt("back", "nav.back")])
+            return
+        created = await households.create(ctx.session, ctx.user, name)
+        ctx.data.pop("naming")
+        ctx.say(ctx.t("household.created", name=created.name, code=created.code))
+        await ctx.show_again()
+        return
+    ctx.say(ctx.t("household.explain"), [ctx.opt("create", "household.create"), ctx.opt("join", "household.join"),
+                                         ctx.opt("menu", "menu.back_to_menu")])
+
+
+@flow.screen("household.join", help="help.household")
+async def join(ctx: Ctx) -> None:
+    household = await ctx.session.get(Household, int(ctx.data.get("household", 0)))
+    if household is None:
+        await ctx.home()
+        return
+    if ctx.option == "yes":
+        await households.join(ctx.session, household, ctx.user)
+        ctx.say(ctx.t("household.joined", name=household.name))
+        ctx.history.clear()
+        await ctx.replace("household")
+        return
+    if ctx.option == "no":
+        await ctx.home()
+        return
+    ctx.say(ctx.t("household.join_question", name=household.name), [ctx.opt("yes", "path.yes"),
+                                                                    ctx.opt("no", "mentee.no_thanks")])
+
+
+menu_entry(50, "household", "menu.household", "household")

@@ -1,0 +1,201 @@
+"""Đại sứ số: apply to be a mentor; for approved mentors, the mentee list, invites, offline mentees."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.i18n import format_short_day
+from bot.core.messages import Option
+from bot.db.network import ORGANISATIONS, Mentor
+from bot.handlers.menu import menu_entry
+from bot.handlers.onboarding import AGE_BANDS
+from bot.network import mentors as net
+from bot.outbox import enqueue
+from bot.roles import is_staff
+
+MAX_NAME = 60
+PAGE = 5
+
+
+async def _mentor(ctx: Ctx) -> Mentor | None:
+    return await net.approved_mentor(ctx.session, ctx.user.id)
+
+
+async def is_mentor(ctx: Ctx) -> bool:
+    return await _mentor(ctx) is not None
+
+
+async def not_mentor(ctx: Ctx) -> bool:
+    return ctx.user.channel != "offline" and not await is_mentor(ctx)
+
+
+def core_lesson_counts(ctx: Ctx) -> dict[str, int]:
+    content = ctx.services.content
+    return {t.id: len(content.lessons_by_topic.get(t.id, [])) for t in content.core_topics}
+
+
+def _clean_name(text: str | None) -> str | None:
+    name = " ".join((text or "").split())
+    return name if name and len(name) <= MAX_NAME and any(ch.isalpha() for ch in name) else None
+
+
+@flow.screen("mentor.apply", help="help.mentor_apply", free_text=True)
+async def apply(ctx: Ctx) -> None:
+    existing = await net.mentor_of_user(ctx.session, ctx.user.id)
+    if ctx.entering:
+        if existing is not None and existing.status == "pending":
+            ctx.say(ctx.t("mentor.pending"), [ctx.opt("menu", "menu.back_to_menu")])
+            return
+        if not ctx.user.has_consented:
+            ctx.say(ctx.t("mentor.needs_consent"), [ctx.opt("menu", "menu.back_to_menu")])
+            return
+        ctx.say(ctx.t("mentor.apply_intro"), [ctx.opt("menu", "menu.back_to_menu")])
+        return
+    if "name" not in ctx.data:
+        name = _clean_name(ctx.text)
+        if name is None:
+            ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("menu", "menu.back_to_menu")])
+            return
+        ctx.data["name"] = name
+        ctx.say(ctx.t("mentor.ask_org"), [ctx.opt(org, f"org.{org}") for org in ORGANISATIONS])
+        return
+    if ctx.option not in ORGANISATIONS:
+        ctx.say(ctx.t("mentor.ask_org"), [ctx.opt(org, f"org.{org}") for org in ORGANISATIONS])
+        return
+    mentor = await net.request_mentor(ctx.session, ctx.user, ctx.data["name"], ctx.option)
+    if ctx.memory.pop("approval_code", False):  # a one-time code from staff approves at once
+        await net.decide(ctx.session, mentor, True, actor="approval-code")
+        await ctx.home(ctx.t("mentor.approved_you"))
+        return
+    await _tell_staff(ctx, mentor)
+    ctx.say(ctx.t("mentor.applied"))
+    await ctx.home()
+
+
+async def _tell_staff(ctx: Ctx, mentor: Mentor) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import User
+
+    staff = await ctx.session.scalars(select(User).where(User.role.in_(("admin", "staff", "tdp-leader"))))
+    for person in staff:
+        if is_staff(person, ctx.settings) and person.scope_tdp_id in (None, mentor.tdp_id):
+            await enqueue(ctx.session, person.id, ctx.t("mentor.staff_alert", name=mentor.full_name, id=mentor.id,
+                                                        org=ctx.t(f"org.{mentor.organisation}")))
+
+
+@flow.screen("mentor.home", help="help.mentor_home")
+async def home(ctx: Ctx) -> None:
+    mentor = await _mentor(ctx)
+    if mentor is None:
+        await ctx.replace("mentor.apply")
+        return
+    targets = {"invite": "mentor.invite", "offline": "mentor.offline", "session": "mentor.session",
+               "requests": "mentor.requests", "mentees": "mentor.mentees"}
+    if ctx.option in targets:
+        await ctx.go(targets[ctx.option])
+        return
+    rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx))
+    target = ctx.settings.mentor_target
+    missing = max(0, target - len(rows))
+    lines = [ctx.t("mentor.count", n=len(rows), target=target) +
+             (ctx.t("mentor.need_more", missing=missing) if missing else " ✓")]
+    total = len(core_lesson_counts(ctx))
+    for row in rows:
+        seen = format_short_day(row.last_active, ctx.lang) if row.last_active else "–"
+        flag = " ⚠️" + ctx.t("mentor.stuck") if row.stuck else ""
+        offline = " " + ctx.t("mentor.offline_mark") if row.offline else ""
+        lines.append(ctx.t("mentor.row", name=row.name, offline=offline, done=row.topics_done, total=total,
+                           certs=row.certificates, seen=seen) + flag)
+    options = [ctx.opt("mentees", "mentor.mentees_btn")] if rows else []
+    options += [ctx.opt("invite", "mentor.invite_btn"), ctx.opt("offline", "mentor.offline_btn"),
+                ctx.opt("session", "mentor.session_btn"), ctx.opt("requests", "mentor.requests_btn")]
+    ctx.say("\n".join(lines), options + [ctx.opt("menu", "menu.back_to_menu")])
+
+
+@flow.screen("mentor.mentees", help="help.mentor_home")
+async def mentees(ctx: Ctx) -> None:
+    mentor = await _mentor(ctx)
+    if mentor is None:
+        await ctx.replace("mentor.apply")
+        return
+    if ctx.option and ctx.option.startswith("mentee:"):
+        await ctx.go("mentor.mentee", mentee=int(ctx.option[7:]))
+        return
+    rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx))
+    page = int(ctx.data.get("page", 0)) + (1 if ctx.option == "more" else 0)
+    if page * PAGE >= len(rows):
+        page = 0
+    ctx.data["page"] = page
+    options = [Option(f"mentee:{row.user_id}", row.name + (" ⚠️" if row.stuck else ""))
+               for row in rows[page * PAGE:(page + 1) * PAGE]]
+    if len(rows) > PAGE:
+        options.append(ctx.opt("more", "menu.more"))
+    ctx.say(ctx.t("mentor.choose_mentee"), options or [ctx.opt("back", "nav.back")])
+
+
+@flow.screen("mentor.invite", help="help.mentor_invite")
+async def invite(ctx: Ctx) -> None:
+    mentor = await _mentor(ctx)
+    if mentor is None:
+        await ctx.replace("mentor.apply")
+        return
+    if ctx.option == "rotate":
+        await net.rotate_invite(ctx.session, mentor)
+        ctx.say(ctx.t("mentor.rotated"))
+    link = invite_link(ctx, mentor.invite_code)
+    text = ctx.t("mentor.invite_text", code=mentor.invite_code)
+    if link:
+        text += "\n" + ctx.t("mentor.invite_link", link=link)
+    ctx.say(text, [ctx.opt("rotate", "mentor.rotate"), ctx.opt("back", "nav.back")])
+
+
+def invite_link(ctx: Ctx, code: str) -> str | None:
+    username = ctx.services.extras.get("telegram_username")
+    return f"https://t.me/{username}?start=m_{code}" if username else None
+
+
+@flow.screen("mentor.offline", help="help.mentor_offline", free_text=True)
+async def offline(ctx: Ctx) -> None:
+    """Name → age band → phone (optional) → "the person agreed in person" → registered."""
+    mentor = await _mentor(ctx)
+    if mentor is None:
+        await ctx.replace("mentor.apply")
+        return
+    step = ctx.data.get("step", "name")
+    if ctx.entering:
+        ctx.say(ctx.t("mentor.offline_name"), [ctx.opt("back", "nav.back")])
+        return
+    if step == "name":
+        name = _clean_name(ctx.text)
+        if name is None:
+            ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("back", "nav.back")])
+            return
+        ctx.data.update(step="age", name=name)
+        ctx.say(ctx.t("mentor.offline_age", name=name), [ctx.opt(b, f"age.{b}") for b in AGE_BANDS])
+    elif step == "age" and ctx.option in AGE_BANDS:
+        ctx.data.update(step="phone", age=ctx.option)
+        ctx.say(ctx.t("mentor.offline_phone"), [ctx.opt("skip", "onboarding.skip")])
+    elif step == "phone":
+        phone = None if ctx.option == "skip" else "".join(ch for ch in ctx.text or "" if ch.isdigit())
+        if phone is not None and not 9 <= len(phone) <= 11:
+            ctx.say(ctx.t("mentor.bad_phone"), [ctx.opt("skip", "onboarding.skip")])
+            return
+        ctx.data.update(step="consent", phone=phone)
+        ctx.say(ctx.t("mentor.offline_consent", name=ctx.data["name"]),
+                [ctx.opt("yes", "mentor.offline_agreed"), ctx.opt("no", "mentor.offline_not_agreed")])
+    elif step == "consent" and ctx.option in ("yes", "no"):
+        if ctx.option == "no":
+            await ctx.home(ctx.t("mentor.offline_cancelled"))
+            return
+        mentee = await net.register_offline(ctx.session, mentor, ctx.data["name"], ctx.data.get("age"),
+                                            mentor.tdp_id or ctx.user.tdp_id, ctx.data.get("phone"))
+        ctx.say(ctx.t("mentor.offline_done", name=mentee.display_name))
+        ctx.history.clear()
+        await ctx.replace("mentor.mentee", mentee=mentee.id)
+    else:
+        ctx.say(ctx.t("engine.not_understood"), [ctx.opt("back", "nav.back")])
+
+
+menu_entry(3, "mentor", "menu.mentor", "mentor.home", visible=is_mentor)
+menu_entry(70, "become_mentor", "menu.become_mentor", "mentor.apply", visible=not_mentor)
