@@ -26,10 +26,12 @@ db_app = typer.Typer(help="Database: migrations.", no_args_is_help=True)
 content_app = typer.Typer(help="Lessons, quiz banks and FAQ under content/.", no_args_is_help=True)
 certificate_app = typer.Typer(help="Certificates: revoke.", no_args_is_help=True)
 faq_app = typer.Typer(help="Questions residents asked.", no_args_is_help=True)
+mentor_app = typer.Typer(help="Đại sứ số: approve mentors, hand out approval codes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(certificate_app, name="certificate")
 app.add_typer(faq_app, name="faq")
+app.add_typer(mentor_app, name="mentor")
 
 log = logging.getLogger("bot")
 
@@ -171,6 +173,80 @@ def faq_unanswered(limit: int = typer.Option(50, help="How many distinct questio
         typer.echo("no unanswered questions")
     for text, count, last in rows:
         typer.echo(f"{count:>4} × {text}  (last {last:%d/%m/%Y})")
+
+
+def _decide_mentor(mentor_id: int, approve: bool) -> None:
+    from bot.db.network import Mentor
+    from bot.network import mentors as net
+    from bot.outbox import enqueue
+
+    settings = settings_or_exit()
+
+    async def work(database: Database) -> str | None:
+        async with database.transaction() as session:
+            mentor = await session.get(Mentor, mentor_id)
+            if mentor is None:
+                return None
+            await net.decide(session, mentor, approve, actor="cli")
+            key = "mentor.approved_you" if approve else "mentor.rejected_you"
+            from bot.core.i18n import translate
+            from bot.db.models import User
+
+            user = await session.get(User, mentor.user_id)
+            await enqueue(session, mentor.user_id, translate(user.locale if user else "vi", key))
+            return mentor.full_name
+
+    name = with_database(settings, work)
+    if name is None:
+        typer.echo(f"no mentor application #{mentor_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{name}: {'approved' if approve else 'rejected'}")
+
+
+@mentor_app.command("approve")
+def mentor_approve(mentor_id: int = typer.Argument(..., help="Application number (bot mentor list).")) -> None:
+    """Approve a mentor application; the person is told and sees the Đại sứ số menu."""
+    _decide_mentor(mentor_id, True)
+
+
+@mentor_app.command("reject")
+def mentor_reject(mentor_id: int = typer.Argument(..., help="Application number.")) -> None:
+    """Reject a mentor application."""
+    _decide_mentor(mentor_id, False)
+
+
+@mentor_app.command("list")
+def mentor_list(pending: bool = typer.Option(False, "--pending", help="Only applications waiting.")) -> None:
+    """Mentor applications and mentors, with their organisation and status."""
+    from sqlalchemy import select
+
+    from bot.db.network import Mentor
+
+    settings = settings_or_exit()
+
+    async def work(database: Database) -> list:
+        async with database.sessions() as session:
+            query = select(Mentor).order_by(Mentor.id)
+            if pending:
+                query = query.where(Mentor.status == "pending")
+            return list(await session.scalars(query))
+
+    for mentor in with_database(settings, work):
+        typer.echo(f"#{mentor.id:<5} {mentor.status:<9} {mentor.organisation:<16} {mentor.full_name}")
+
+
+@mentor_app.command("code")
+def mentor_code() -> None:
+    """A one-time code: whoever types it under "Nhập mã" becomes an approved mentor at once."""
+    from bot.network import mentors as net
+
+    settings = settings_or_exit()
+
+    async def work(database: Database) -> str:
+        async with database.transaction() as session:
+            return await net.new_approval_code(session, actor="cli")
+
+    typer.echo(with_database(settings, work))
 
 
 def main() -> None:

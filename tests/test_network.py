@@ -1,0 +1,288 @@
+"""The Đại sứ số network, through the web API: mentors, mentees, help requests, households, group sessions."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from bot.db.learning import Certificate, LessonProgress
+from bot.db.models import User
+from bot.db.network import HelpSession, HelpSessionAttendee, Mentor, Mentorship
+from bot.network import mentors as net
+from bot.web.keys import FLOOD_GUARD
+
+
+class Person:
+    """One resident in the web chat."""
+
+    def __init__(self, client, name: str) -> None:  # type: ignore[no-untyped-def]
+        self.client, self.name, self.id = client, name, uuid.uuid4().hex
+        self.replies: list[dict] = []
+        client.app[FLOOD_GUARD].burst = 100_000  # tests tap faster than any person
+
+    async def say(self, text: str | None = None, option: str | None = None) -> list[dict]:
+        body = {"user_id": self.id, **({"text": text} if text is not None else {"option": option})}
+        response = await self.client.post("/api/messages", json=body)
+        assert response.status == 200, await response.text()
+        self.replies = (await response.json())["replies"]
+        return self.replies
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r["text"] for r in self.replies)
+
+    @property
+    def screen(self) -> str:
+        return self.replies[-1]["screen"]
+
+    async def onboard(self, tdp: str = "tổ 3") -> None:
+        for text in ["/start", "đồng ý", self.name, "2", "hung dao", tdp]:
+            await self.say(text)
+        assert self.screen == "menu"
+
+
+async def user_id(runtime, person: Person) -> int:  # type: ignore[no-untyped-def]
+    async with runtime.db.sessions() as session:
+        return await session.scalar(select(User.id).where(User.external_id == person.id))
+
+
+async def make_mentor(runtime, client, name: str = "Anh Tuấn", tdp: str = "tổ 3") -> tuple[Person, str]:  # type: ignore[no-untyped-def]
+    mentor = Person(client, name)
+    await mentor.onboard(tdp)
+    await mentor.say("dang ky lam dai su so")
+    await mentor.say("Nguyễn Minh Tuấn")
+    await mentor.say("doan thanh nien")
+    assert "Đã gửi đơn" in mentor.text
+    async with runtime.db.transaction() as session:
+        row = await session.scalar(select(Mentor).where(Mentor.full_name == "Nguyễn Minh Tuấn"))
+        assert row.status == "pending"
+        await net.decide(session, row, True, actor="test")
+        code = row.invite_code
+    return mentor, code
+
+
+async def test_approve_invite_consent_pair_and_refusal(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    mentor, code = await make_mentor(runtime, client)
+    await mentor.say("menu")
+    assert mentor.replies[-1]["options"][0]["label"] == "Đại sứ số"
+    await mentor.say("dai su so")
+    assert "Người tôi hướng dẫn: 0/5 — cần thêm 5" in mentor.text
+
+    refuser = Person(client, "Bà Hoa")
+    await refuser.onboard()
+    await refuser.say("nhap ma")
+    await refuser.say(code.lower())
+    assert "Đồng ý để Nguyễn Minh Tuấn" in refuser.text
+    await refuser.say("khong, cam on")
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Mentorship)) == 0
+
+    mentee = Person(client, "Bà Lan")
+    await mentee.onboard()
+    await mentee.say("nhap ma")
+    await mentee.say(code)
+    await mentee.say("co")
+    assert "là người hướng dẫn của bạn" in mentee.text
+    await mentor.say("menu")
+    assert "🎉 Bà Lan đã nhận lời" in mentor.replies[0]["text"]  # the alert reached the mentor's inbox
+    await mentor.say("dai su so")
+    assert "Người tôi hướng dẫn: 1/5 — cần thêm 4" in mentor.text and "• Bà Lan" in mentor.text
+
+
+async def test_offline_mentee_with_recorded_lesson_counts_toward_five(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    mentor, _ = await make_mentor(runtime, client)
+    await mentor.say("dai su so")
+    await mentor.say("ghi nguoi khong co dien thoai")
+    await mentor.say("Trần Thị Tư")
+    await mentor.say("tu 60 tuoi tro len")
+    await mentor.say("0912345678")
+    await mentor.say("da dong y")
+    assert mentor.screen == "mentor.mentee" and "Trần Thị Tư" in mentor.text
+    await mentor.say("ghi bai da hoc cung")
+    await mentor.say(option="topic:vneid")
+    await mentor.say("1")
+    await mentor.say("30 phut")
+    await mentor.say("tai nha")
+    await mentor.say("9")
+    assert "Đã ghi buổi hướng dẫn: 1 người" in mentor.text and "1 người đạt" in mentor.text
+    assert "Người tôi hướng dẫn: 1/5" in mentor.text
+    async with runtime.db.sessions() as session:
+        tu = await session.scalar(select(User).where(User.display_name == "Trần Thị Tư"))
+        assert tu.channel == "offline" and tu.phone_masked == "09******78"
+        assert await session.scalar(select(func.count()).select_from(LessonProgress)
+                                    .where(LessonProgress.user_id == tu.id, LessonProgress.completed_at.is_not(None))) == 1
+        assert await session.scalar(select(Certificate.topic_id).where(Certificate.user_id == tu.id)) == "vneid"
+        assert (await session.scalar(select(HelpSession))).place == "tai-nha"
+
+
+async def test_switch_and_leave(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    first, code1 = await make_mentor(runtime, client)
+    second = Person(client, "Chị Mai")
+    await second.onboard()
+    await second.say("dang ky lam dai su so")
+    await second.say("Lê Thị Mai")
+    await second.say("hoi phu nu")
+    async with runtime.db.transaction() as session:
+        row = await session.scalar(select(Mentor).where(Mentor.full_name == "Lê Thị Mai"))
+        await net.decide(session, row, True, actor="test")
+        code2 = row.invite_code
+    mentee = Person(client, "Ông Ba")
+    await mentee.onboard()
+    for code in (code1, code2):
+        await mentee.say("menu")
+        await mentee.say("nhap ma")
+        await mentee.say(code)
+        await mentee.say("co")
+    async with runtime.db.sessions() as session:
+        active = list(await session.scalars(select(Mentorship).where(Mentorship.ended_at.is_(None))))
+    assert len(active) == 1
+    await mentee.say("menu")
+    await mentee.say("nho nguoi huong dan")
+    assert "Lê Thị Mai" in mentee.text
+    await mentee.say("thoi nhan huong dan")
+    assert "không còn xem được" in mentee.text
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Mentorship).where(Mentorship.ended_at.is_(None))) == 0
+
+
+async def test_help_request_reaches_mentor_with_context_and_answer_returns(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    mentor, code = await make_mentor(runtime, client)
+    mentee = Person(client, "Bà Lan")
+    await mentee.onboard()
+    await mentee.say("nhap ma")
+    await mentee.say(code)
+    await mentee.say("co")
+    await mentee.say("hoc bai")
+    await mentee.say("bo qua")
+    await mentee.say(option="topic:vneid")
+    await mentee.say(option="lesson:vneid-2")
+    await mentee.say("tiep")
+    await mentee.say("nho nguoi huong dan")
+    assert mentee.screen == "help_request.new"
+    await mentee.say("Tôi không tìm thấy nút cài đặt, số tôi 0912345678")
+    assert "bước 2" in mentee.text
+    await mentee.say("gui")
+    assert mentee.screen == "lesson.step" and "Bước 2/" in mentee.text
+
+    await mentor.say("menu")
+    alert = "\n".join(r["text"] for r in mentor.replies if r["screen"] == "inbox")
+    assert "Bà Lan nhờ giúp" in alert and "Tải VNeID đúng chỗ" in alert and "bước 2" in alert
+    await mentor.say("dai su so")
+    await mentor.say("cau hoi cho tra loi")
+    assert "<phone>" in mentor.text and "0912345678" not in mentor.text  # the list masks numbers
+    await mentor.say("1")
+    await mentor.say("Bác mở CH Play, gõ VNeID, bấm Cài đặt nhé.")
+    assert "Đã gửi câu trả lời" in mentor.text
+    await mentee.say("tiep")
+    assert "Nguyễn Minh Tuấn trả lời" in mentee.replies[0]["text"] and "CH Play" in mentee.replies[0]["text"]
+
+
+async def test_no_mentor_reaches_the_tdp_team(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    team_member, _ = await make_mentor(runtime, client, tdp="tổ 4")
+    learner = Person(client, "Cô Hằng")
+    await learner.onboard(tdp="tổ 4")
+    await learner.say("nho nguoi huong dan")
+    assert "chưa có người hướng dẫn" in learner.text
+    await learner.say("gui cau hoi")
+    await learner.say("Làm sao đăng nhập dịch vụ công?")
+    await learner.say("gui")
+    await team_member.say("menu")
+    assert "Cô Hằng nhờ giúp" in team_member.text
+    await team_member.say("dai su so")
+    await team_member.say("cau hoi cho tra loi")
+    assert "đăng nhập dịch vụ công" in team_member.text
+
+
+async def test_privacy_other_mentor_cannot_see_my_mentees_and_codes_are_throttled(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    mine, code = await make_mentor(runtime, client)
+    mentee = Person(client, "Bà Lan")
+    await mentee.onboard()
+    await mentee.say("nhap ma")
+    await mentee.say(code)
+    await mentee.say("co")
+    other = Person(client, "Chị Mai")
+    await other.onboard()
+    await other.say("dang ky lam dai su so")
+    await other.say("Lê Thị Mai")
+    await other.say("khac")
+    async with runtime.db.transaction() as session:
+        await net.decide(session, await session.scalar(select(Mentor).where(Mentor.full_name == "Lê Thị Mai")), True, "t")
+    lan = await user_id(runtime, mentee)
+    await other.say("dai su so")
+    assert "Bà Lan" not in other.text
+    await other.say(option=f"mentee:{lan}")  # a forged button
+    assert "Bà Lan" not in other.text
+    async with runtime.db.transaction() as session:  # even with the screen forced open
+        user = await session.scalar(select(User).where(User.external_id == other.id))
+        user.state, user.state_data = "mentor.mentee", {"data": {"mentee": lan}, "options": [{"id": "encourage", "label": "x"}]}
+    await other.say(option="encourage")
+    assert "không nằm trong danh sách" in other.text
+
+    guesser = Person(client, "Kẻ đoán mã")
+    await guesser.onboard()
+    await guesser.say("nhap ma")
+    for attempt in range(5):
+        await guesser.say(f"ZZZZ{attempt}ZZZ")
+        assert "không đúng" in guesser.text
+    await guesser.say(code)  # even the right code is refused while throttled
+    assert "chờ 10 phút" in guesser.text
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Mentorship)) == 1
+
+
+async def test_household_create_join_and_digital_family(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    grandma = Person(client, "Bà Lan")
+    await grandma.onboard()
+    await grandma.say("gia dinh so")
+    await grandma.say("tao gia dinh")
+    await grandma.say("Nhà bà Lan")
+    assert "Mã gia đình" in grandma.text
+    code = grandma.text.split("Mã gia đình: ")[1][:8]
+    assert "Chưa là Gia đình số" in grandma.text
+    grandson = Person(client, "Cháu Nam")
+    await grandson.onboard()
+    await grandson.say("nhap ma")
+    await grandson.say(code)
+    await grandson.say("co")
+    assert "Cháu Nam" in grandson.text and "Bà Lan" in grandson.text
+    async with runtime.db.transaction() as session:
+        session.add(Certificate(code="ABCD-EFGH-JKLM", user_id=await user_id(runtime, grandson), topic_id="vneid",
+                                holder_name="Cháu Nam", topics=["vneid"]))
+    await grandma.say("menu")
+    await grandma.say("gia dinh so")
+    assert "✓ Đã là Gia đình số" in grandma.text
+
+
+async def test_group_session_of_eight_updates_all_records(runtime, client) -> None:  # type: ignore[no-untyped-def]
+    mentor, _ = await make_mentor(runtime, client)
+    for n in range(8):
+        await mentor.say("menu")
+        await mentor.say("dai su so")
+        await mentor.say("ghi nguoi khong co dien thoai")
+        await mentor.say(f"Người học {n + 1}")
+        await mentor.say("3")
+        await mentor.say("bo qua")
+        await mentor.say("da dong y")
+    await mentor.say("menu")
+    await mentor.say("dai su so")
+    assert "Người tôi hướng dẫn: 8/5 ✓" in mentor.text
+    await mentor.say("ghi buoi huong dan")
+    await mentor.say("chon tat ca")
+    assert "Đã chọn 8 người" in mentor.text
+    await mentor.say("xong")
+    await mentor.say(option="topic:antoan")
+    await mentor.say("2")
+    await mentor.say("60 phut")
+    await mentor.say("lop hoc")
+    for n in range(8):
+        await mentor.say("10" if n % 2 == 0 else "bo qua")
+    assert "8 người" in mentor.text and "4 người đạt" in mentor.text
+    async with runtime.db.sessions() as session:
+        session_row = await session.scalar(select(HelpSession))
+        assert session_row.is_group and session_row.minutes == 60 and session_row.place == "lop-hoc"
+        assert await session.scalar(select(func.count()).select_from(HelpSessionAttendee)) == 8
+        done = await session.scalar(select(func.count()).select_from(LessonProgress).where(
+            LessonProgress.lesson_id == "antoan-2", LessonProgress.completed_at.is_not(None)))
+        assert done == 8
+        assert await session.scalar(select(func.count()).select_from(Certificate)) == 4
