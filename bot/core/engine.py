@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,12 +65,14 @@ class Engine:
                 raise
 
     async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
-        key = (incoming.channel, str(incoming.update_id))
-        if await session.get(ProcessedUpdate, key) is not None:
-            return False
-        session.add(ProcessedUpdate(channel=incoming.channel, update_id=str(incoming.update_id)))
-        await session.flush()
-        return True
+        """Records the update id; False when it was recorded before (one round trip, no race)."""
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        result = await session.execute(
+            insert(ProcessedUpdate)
+            .values(channel=incoming.channel, update_id=str(incoming.update_id), processed_at=datetime.now(timezone.utc))
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
 
     async def _seen(self, incoming: Incoming) -> bool:
         async with self.services.db.sessions() as session:

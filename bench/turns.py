@@ -1,0 +1,104 @@
+"""Conversation turns per second and turn latency on SQLite: through the engine and through the web API.
+
+1,000 turns from 50 residents typing at once (onboarding, menu, a lesson step by
+step, a free-text question). Run: .venv/bin/python bench/turns.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import ClientSession  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.core.messages import Incoming  # noqa: E402
+from bot.db.session import Database  # noqa: E402
+from bot.runtime import build_runtime  # noqa: E402
+from bot.web.app import create_app  # noqa: E402
+from bot.web.keys import FLOOD_GUARD  # noqa: E402
+
+USERS = 50
+SCRIPT = ["/start", "đồng ý", "Bà Lan", "3", "hung dao", "tổ 5", "hoc bai", "co", "co", "khong", "vneid",
+          "1", "tiep", "tiep", "quay lai", "tiep", "lam vneid muc 2 o dau", "menu", "cai dat", "menu"]
+TURNS = USERS * len(SCRIPT)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def make_runtime(directory: str):  # type: ignore[no-untyped-def]
+    url = f"sqlite+aiosqlite:///{directory}/bench.db"
+    db = Database(url)
+    await db.create_all()
+    settings = Settings(database_url=url, cert_signing_key="bench-signing-key-0123456789", _env_file=None)
+    return await build_runtime(settings, db=db)
+
+
+async def through_engine(runtime) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+
+    async def person(n: int) -> None:
+        for step, text in enumerate(SCRIPT):
+            started = time.perf_counter()
+            await runtime.engine.handle(Incoming("telegram", f"e{n}", f"e{n}-{step}", text=text))
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(person(n) for n in range(USERS)))
+    return time.perf_counter() - started, latencies
+
+
+async def through_web(runtime) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    app = create_app(runtime)
+    app[FLOOD_GUARD].burst = 10**9  # the benchmark types faster than any person
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    latencies: list[float] = []
+    async with ClientSession() as http:
+
+        async def person(n: int) -> None:
+            for text in SCRIPT:
+                started = time.perf_counter()
+                async with http.post(server.make_url("/api/messages"), json={"user_id": f"w{n}", "text": text}) as r:
+                    assert r.status == 200
+                    await r.read()
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(person(n) for n in range(USERS)))
+        elapsed = time.perf_counter() - started
+    await server.close()
+    return elapsed, latencies
+
+
+def row(name: str, elapsed: float, latencies: list[float]) -> str:
+    return (f"{name:<14} {len(latencies):>6} {len(latencies) / elapsed:>9.0f} "
+            f"{statistics.median(latencies) * 1000:>8.1f} {percentile(latencies, 0.99) * 1000:>8.1f}")
+
+
+async def main() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as directory:
+        runtime = await make_runtime(directory)
+        engine_time, engine_lat = await through_engine(runtime)
+        web_time, web_lat = await through_web(runtime)
+        await runtime.close()
+    print(f"turns: {USERS} residents × {len(SCRIPT)} turns, concurrently, SQLite (WAL)")
+    print(f"{'path':<14} {'turns':>6} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(row("engine", engine_time, engine_lat))
+    print(row("web API", web_time, web_lat))
+    return {"engine turns/s": TURNS / engine_time, "engine p99 ms": percentile(engine_lat, 0.99) * 1000,
+            "web turns/s": TURNS / web_time, "web p99 ms": percentile(web_lat, 0.99) * 1000}
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
