@@ -1,8 +1,9 @@
 """The database handle: one async engine and a way to open one transaction.
 
-SQLite (the embedded default) allows one writer at a time. Each transaction
-starts with BEGIN IMMEDIATE (so a reader never has to upgrade to a writer and
-fail with "database is locked"), WAL lets readers go on meanwhile, and a busy
+SQLite (the embedded default) allows one writer at a time. Each writing
+transaction (`transaction()`) starts with BEGIN IMMEDIATE (so it never has to
+upgrade from reader to writer and fail with "database is locked"); read-only
+sessions (`sessions()`) start a plain BEGIN and, with WAL, never wait; a busy
 timeout covers other processes (the CLI next to a running bot). Inside one
 process an asyncio lock queues writers so that threads don't spin in SQLite's
 busy handler.
@@ -22,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.models import Base
 
 
+WRITE = "bot_write"
+
+
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +39,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front; readers never block anyone (WAL snapshot).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
@@ -66,8 +71,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back on error."""
         async with self._writer if self._writer else contextlib.nullcontext():
-            async with self.sessions() as session, session.begin():
-                yield session
+            async with self.sessions() as session:
+                await session.connection(execution_options={WRITE: True})  # begins the transaction
+                try:
+                    yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+                await session.commit()
 
     async def create_all(self) -> None:
         """Creates the tables directly (tests); production uses Alembic migrations."""

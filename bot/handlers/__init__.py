@@ -1,6 +1,7 @@
 """Conversation features. Importing this package registers every screen with the flow."""
 
 from bot.handlers import (  # noqa: F401
+    broadcast,
     certificates,
     codes,
     faq,
@@ -13,4 +14,5 @@ from bot.handlers import (  # noqa: F401
     onboarding,
     quiz,
     settings,
+    staff,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.engine import AGAIN
 from bot.core.flow import flow
+from bot.core.matching import fold
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import ENTRIES, menu_entry
@@ -17,6 +18,7 @@ from bot.lessons.search import Hit
 from bot.logs import mask
 
 MIN_QUESTION = 3
+STOP_WORDS = {"tat thong bao", "khong nhan thong bao", "ngung thong bao", "huy thong bao", "stop announcements"}
 
 
 def _hit_option(hit: Hit) -> Option:
@@ -97,6 +99,10 @@ async def to_helper(ctx: Ctx) -> None:
 async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
     """Not a choice here: a main-menu word, then a question for the FAQ, else the closest choices."""
     text = ctx.text or ""
+    if fold(text) in STOP_WORDS:
+        ctx.user.notifications_off = True
+        ctx.say(ctx.t("notifications.stopped"), [ctx.opt("menu", "menu.back_to_menu")], screen="settings.notifications")
+        return
     menu_labels = {e.option_id: e for e in ENTRIES}
     from bot.core.matching import match_option
 

@@ -1,0 +1,153 @@
+"""Gửi thông báo from the staff menu: text → audience → when → preview with the exact count → confirm."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from bot.broadcasts import service
+from bot.broadcasts.audience import Audience, count
+from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, parse_when
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.i18n import format_moment
+from bot.core.messages import Option
+from bot.db.models import AuditEntry, Ward
+from bot.db.staff import Broadcast
+from bot.handlers.staff import actor, refuse_unless_staff
+from bot.roles import staff_tdp_scope
+from bot.units import tdp_number
+
+AUDIENCES = ("all", "uncertified", "mentor", "learner", "tdp")
+
+
+async def _audience(ctx: Ctx) -> Audience:
+    choice = ctx.data.get("audience", "all")
+    if choice == "mentor" or choice == "learner":
+        return Audience("role", choice)
+    if choice == "tdp":
+        return Audience("tdp", ctx.data.get("tdp"))
+    return Audience(choice)
+
+
+@flow.screen("broadcast.compose", help="help.broadcast", free_text=True)
+async def compose(ctx: Ctx) -> None:
+    if not await refuse_unless_staff(ctx):
+        return
+    step = ctx.data.get("step", "text")
+    if ctx.entering:
+        ctx.say(ctx.t("broadcast.ask_text"), [ctx.opt("back", "nav.back")])
+        return
+    if step == "text":
+        text = (ctx.text or "").strip()
+        if not text or len(text) > service.MAX_TEXT:
+            ctx.say(ctx.t("broadcast.bad_text", limit=service.MAX_TEXT), [ctx.opt("back", "nav.back")])
+            return
+        ctx.data.update(step="audience", text=text)
+        await _ask_audience(ctx)
+    elif step == "audience":
+        if ctx.option == "tdp" or (ctx.data.get("audience") == "tdp" and not ctx.option):
+            number = tdp_number(ctx.text or "") if not ctx.option else None
+            ctx.data["audience"] = "tdp"
+            if number is None:
+                ctx.say(ctx.t("broadcast.ask_tdp"), [ctx.opt("back", "nav.back")])
+                return
+            ward = await _staff_ward(ctx)
+            ctx.data["tdp"] = f"{ward.code}/{number}" if ward else f"?/{number}"
+        elif ctx.option in AUDIENCES:
+            ctx.data["audience"] = ctx.option
+        else:
+            await _ask_audience(ctx)
+            return
+        ctx.data["step"] = "when"
+        ctx.say(ctx.t("broadcast.ask_when"), [ctx.opt("now", "broadcast.now"), ctx.opt("back", "nav.back")])
+    elif step == "when":
+        now = datetime.now(timezone.utc)
+        if ctx.option == "now":
+            at = now
+        else:
+            try:
+                at = parse_when(ctx.text or "", now)
+            except ScheduleError:
+                ctx.say(ctx.t("broadcast.bad_when"), [ctx.opt("now", "broadcast.now"), ctx.opt("back", "nav.back")])
+                return
+        ctx.data.update(step="preview", at=at.isoformat(), urgent=False)
+        await _preview(ctx)
+    elif step == "preview":
+        if ctx.option == "urgent":
+            ctx.data["urgent"] = True
+            await _preview(ctx)
+        elif ctx.option == "confirm":
+            await _confirm(ctx)
+        elif ctx.option == "cancel":
+            await ctx.home(ctx.t("broadcast.dropped"))
+        else:
+            await _preview(ctx)
+
+
+async def _staff_ward(ctx: Ctx) -> Ward | None:
+    ward_id = ctx.user.ward_id or await ctx.session.scalar(select(Ward.id).order_by(Ward.id))
+    return await ctx.session.get(Ward, ward_id) if ward_id else None
+
+
+async def _ask_audience(ctx: Ctx) -> None:
+    ctx.say(ctx.t("broadcast.ask_audience"), [ctx.opt(a, f"broadcast.audience.{a}") for a in AUDIENCES])
+
+
+async def _preview(ctx: Ctx) -> None:
+    audience = await _audience(ctx)
+    scope = staff_tdp_scope(ctx.user)
+    try:
+        await service.check_scope(ctx.session, audience, scope)
+    except service.BroadcastRefused:
+        ctx.session.add(AuditEntry(actor=actor(ctx), action="broadcast.refused", target=str(audience.as_dict())))
+        ctx.data["step"] = "audience"
+        ctx.say(ctx.t("broadcast.out_of_scope"))
+        await _ask_audience(ctx)
+        return
+    reachable, web = await count(ctx.session, audience, scope)
+    at = datetime.fromisoformat(ctx.data["at"])
+    quiet = in_quiet_hours(at) and not ctx.data.get("urgent")
+    lines = [ctx.t("broadcast.preview", n=reachable, web=web, when=format_moment(at, ctx.lang)),
+             "———", service.with_footer(ctx.data["text"], ctx.lang)]
+    if quiet:
+        lines.append(ctx.t("broadcast.quiet_hours"))
+    options = [ctx.opt("confirm", "broadcast.confirm", n=reachable), ctx.opt("cancel", "broadcast.cancel")]
+    if quiet:
+        options.insert(1, ctx.opt("urgent", "broadcast.mark_urgent"))
+    ctx.say("\n".join(lines)[:1500], options)
+
+
+async def _confirm(ctx: Ctx) -> None:
+    audience = await _audience(ctx)
+    at = datetime.fromisoformat(ctx.data["at"])
+    now = datetime.now(timezone.utc)
+    broadcast = await service.create(ctx.session, actor=actor(ctx), text=ctx.data["text"], audience=audience,
+                                     at=at if at > now else None, urgent=bool(ctx.data.get("urgent")),
+                                     scope_tdp_id=staff_tdp_scope(ctx.user))
+    ctx.say(ctx.t("broadcast.queued", id=broadcast.id, n=broadcast.total,
+                  when=format_moment(broadcast.scheduled_at or now, ctx.lang)))
+    ctx.history.clear()
+    await ctx.replace("broadcast.list")
+
+
+@flow.screen("broadcast.list", help="help.broadcast")
+async def broadcast_list(ctx: Ctx) -> None:
+    if not await refuse_unless_staff(ctx):
+        return
+    if ctx.option and ctx.option.startswith("cancel:"):
+        withdrawn = await service.cancel(ctx.session, int(ctx.option[7:]), actor(ctx))
+        ctx.say(ctx.t("broadcast.cancelled", n=max(withdrawn, 0)))
+    rows = list(await ctx.session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(4)))
+    lines = [ctx.t("broadcast.list_title") if rows else ctx.t("broadcast.none")]
+    options: list[Option] = []
+    for broadcast in rows:
+        state = await service.status(ctx.session, broadcast.id)
+        counts = state.counts if state else {}
+        lines.append(ctx.t("broadcast.row", id=broadcast.id, text=broadcast.text[:40], status=broadcast.status,
+                           **{k: counts.get(k, 0) for k in service.STATUSES}))
+        if broadcast.status in ("queued", "sending") and counts.get("queued"):
+            options.append(Option(f"cancel:{broadcast.id}", ctx.t("broadcast.cancel_n", id=broadcast.id)))
+    ctx.say("\n".join(lines), options[:4] + [ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
+

@@ -1,0 +1,158 @@
+"""Cán bộ phường: the staff menu, mentor approvals, the network at a glance, reports in chat.
+
+Every staff screen checks the role itself (a button can be forged, a state can be
+stale) and audits refusals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot.core.context import Ctx
+from bot.core.flow import flow
+from bot.core.i18n import WARD_TZ
+from bot.core.messages import Attachment, Option
+from bot.db.models import AuditEntry, Tdp, User
+from bot.db.network import Mentor, Mentorship
+from bot.handlers.menu import menu_entry
+from bot.network import mentors as net
+from bot.outbox import enqueue
+from bot.roles import is_staff, staff_tdp_scope
+
+
+async def staff_only(ctx: Ctx) -> bool:
+    return is_staff(ctx.user, ctx.settings)
+
+
+async def refuse_unless_staff(ctx: Ctx) -> bool:
+    """True when the person is staff; otherwise audits the attempt and sends them home."""
+    if is_staff(ctx.user, ctx.settings):
+        return True
+    ctx.session.add(AuditEntry(actor=f"user#{ctx.user.id}", action="staff.refused", target=ctx.screen))
+    await ctx.home(ctx.t("staff.refused"))
+    return False
+
+
+def actor(ctx: Ctx) -> str:
+    return f"{ctx.user.channel}:{ctx.user.external_id}"
+
+
+@flow.screen("staff.home", help="help.staff")
+async def staff_home(ctx: Ctx) -> None:
+    if not await refuse_unless_staff(ctx):
+        return
+    targets = {"broadcast": "broadcast.compose", "broadcasts": "broadcast.list", "report": "staff.report",
+               "mentors": "staff.mentors", "network": "staff.network"}
+    if ctx.option in targets:
+        await ctx.go(targets[ctx.option])
+        return
+    pending = await ctx.session.scalar(select(func.count()).select_from(Mentor).where(Mentor.status == "pending"))
+    ctx.say(ctx.t("staff.title", pending=pending or 0), [
+        ctx.opt("broadcast", "staff.broadcast"), ctx.opt("broadcasts", "staff.broadcasts"),
+        ctx.opt("report", "staff.report"), ctx.opt("mentors", "staff.mentors", n=pending or 0),
+        ctx.opt("network", "staff.network"), ctx.opt("menu", "menu.back_to_menu")])
+
+
+@flow.screen("staff.mentors", help="help.staff")
+async def mentor_applications(ctx: Ctx) -> None:
+    if not await refuse_unless_staff(ctx):
+        return
+    if ctx.option == "code":
+        code = await net.new_approval_code(ctx.session, actor(ctx))
+        ctx.say(ctx.t("staff.approval_code", code=code))
+    elif ctx.option and ctx.option[:2] in ("y:", "n:"):
+        mentor = await ctx.session.get(Mentor, int(ctx.option[2:]))
+        scope = staff_tdp_scope(ctx.user)
+        if mentor is not None and mentor.status == "pending" and scope in (None, mentor.tdp_id):
+            approve = ctx.option.startswith("y:")
+            await net.decide(ctx.session, mentor, approve, actor(ctx))
+            await enqueue(ctx.session, mentor.user_id,
+                          ctx.t("mentor.approved_you" if approve else "mentor.rejected_you"))
+            ctx.say(ctx.t("staff.decided", name=mentor.full_name,
+                          decision=ctx.t("staff.approved" if approve else "staff.rejected")))
+    query = select(Mentor).where(Mentor.status == "pending").order_by(Mentor.requested_at).limit(2)
+    if staff_tdp_scope(ctx.user) is not None:
+        query = query.where(Mentor.tdp_id == staff_tdp_scope(ctx.user))
+    pending = list(await ctx.session.scalars(query))
+    options: list[Option] = []
+    lines = [ctx.t("staff.pending_title") if pending else ctx.t("staff.no_pending")]
+    for mentor in pending:
+        tdp = await ctx.session.get(Tdp, mentor.tdp_id) if mentor.tdp_id else None
+        lines.append(f"#{mentor.id} {mentor.full_name} – {ctx.t(f'org.{mentor.organisation}')}"
+                     + (f" – {tdp.name}" if tdp else ""))
+        options += [Option(f"y:{mentor.id}", ctx.t("staff.approve", name=mentor.full_name)),
+                    Option(f"n:{mentor.id}", ctx.t("staff.reject", name=mentor.full_name))]
+    ctx.say("\n".join(lines), options + [ctx.opt("code", "staff.make_code"), ctx.opt("back", "nav.back")])
+
+
+@flow.screen("staff.network", help="help.staff")
+async def network(ctx: Ctx) -> None:
+    """Mentors per TDP and below target, learners without a mentor, pairs per organisation; assign one."""
+    if not await refuse_unless_staff(ctx):
+        return
+    scope = staff_tdp_scope(ctx.user)
+    if ctx.option and ctx.option.startswith("assign:"):
+        learner = await ctx.session.get(User, int(ctx.option[7:]))
+        team = await net.team_of_tdp(ctx.session, learner.tdp_id if learner else None)
+        if learner is not None and team and await net.active_pairing(ctx.session, learner.id) is None:
+            counts = {m.id: await _active_count(ctx, m.id) for m in team}
+            mentor = min(team, key=lambda m: counts[m.id])
+            await net.pair(ctx.session, mentor, learner, "staff")
+            await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=learner.display_name or "?"))
+            ctx.session.add(AuditEntry(actor=actor(ctx), action="mentor.assign", target=f"user#{learner.id}",
+                                       detail=f"mentor#{mentor.id}"))
+            ctx.say(ctx.t("staff.assigned", learner=learner.display_name or "?", mentor=mentor.full_name))
+    mentors = select(Mentor).where(Mentor.status == "approved")
+    if scope is not None:
+        mentors = mentors.where(Mentor.tdp_id == scope)
+    rows = list(await ctx.session.scalars(mentors))
+    target = ctx.settings.mentor_target
+    below = [m for m in rows if await _active_count(ctx, m.id) < target]
+    orgs: dict[str, int] = {}
+    for mentor in rows:
+        orgs[mentor.organisation] = orgs.get(mentor.organisation, 0) + await _active_count(ctx, mentor.id)
+    unpaired = (select(User).where(User.role == "learner", User.channel != "web", User.tdp_id.is_not(None),
+                                   ~select(Mentorship.id).where(Mentorship.mentee_id == User.id,
+                                                                Mentorship.ended_at.is_(None)).exists())
+                .order_by(User.created_at))
+    if scope is not None:
+        unpaired = unpaired.where(User.tdp_id == scope)
+    learners = list(await ctx.session.scalars(unpaired.limit(4)))
+    total_unpaired = await ctx.session.scalar(select(func.count()).select_from(unpaired.subquery()))
+    lines = [ctx.t("staff.network_title", mentors=len(rows), below=len(below), target=target,
+                   unpaired=total_unpaired or 0)]
+    lines += [f"• {ctx.t(f'org.{org}')}: {n}" for org, n in sorted(orgs.items())]
+    options = [Option(f"assign:{u.id}", ctx.t("staff.assign", name=u.display_name or f"#{u.id}")) for u in learners]
+    ctx.say("\n".join(lines), options + [ctx.opt("back", "nav.back")])
+
+
+async def _active_count(ctx: Ctx, mentor_id: int) -> int:
+    return int(await ctx.session.scalar(select(func.count()).select_from(Mentorship).where(
+        Mentorship.mentor_id == mentor_id, Mentorship.ended_at.is_(None))) or 0)
+
+
+@flow.screen("staff.report", help="help.staff")
+async def report(ctx: Ctx) -> None:
+    if not await refuse_unless_staff(ctx):
+        return
+    now = datetime.now(WARD_TZ)
+    choices = {"quarter": ("quarterly", {"quarter": (now.month - 1) // 3 + 1}),
+               "month": ("monthly", {"month": now.month}), "year": ("annual", {})}
+    if ctx.option in choices:
+        from bot.reports.service import build_report
+
+        kind, extra = choices[ctx.option]
+        files = await build_report(ctx.services.db, ctx.settings, kind, now.year, out_dir=ctx.services.files_dir,
+                                   **extra)
+        ctx.session.add(AuditEntry(actor=actor(ctx), action="report.export", target=files.xlsx.name))
+        ctx.say(files.summary, screen="report",
+                document=Attachment(files.xlsx, files.xlsx.name, "application/vnd.openxmlformats-officedocument"
+                                                                  ".spreadsheetml.sheet"),
+                image=Attachment(files.chart_png, files.chart_png.name, "image/png"))
+    ctx.say(ctx.t("staff.report_choose"), [ctx.opt("quarter", "staff.this_quarter"), ctx.opt("month", "staff.this_month"),
+                                           ctx.opt("year", "staff.this_year"), ctx.opt("back", "nav.back")])
+
+
+menu_entry(1, "staff", "menu.staff", "staff.home", visible=staff_only)
