@@ -33,6 +33,14 @@ app.add_typer(certificate_app, name="certificate")
 app.add_typer(faq_app, name="faq")
 app.add_typer(mentor_app, name="mentor")
 
+
+def _mount_staff_commands() -> None:
+    from bot.cli_staff import admin_app, audit, broadcast_app
+
+    app.add_typer(admin_app, name="admin")
+    app.add_typer(broadcast_app, name="broadcast")
+    app.command("audit")(audit)
+
 log = logging.getLogger("bot")
 
 
@@ -247,6 +255,9 @@ def mentor_code() -> None:
             return await net.new_approval_code(session, actor="cli")
 
     typer.echo(with_database(settings, work))
+
+
+_mount_staff_commands()
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     telegram_rate: float = Field(25.0, gt=0)
     zalo_rate: float = Field(10.0, gt=0)
     mentor_target: int = Field(5, ge=1)
+    report_reminder_days: int = Field(7, ge=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -25,6 +25,8 @@ def main(path: str) -> None:
 
             catalog = Catalog(locale=lang, project="bot", charset="utf-8")
         for key, texts in entries.items():
+            if key in catalog:
+                del catalog[key]
             catalog.add(key, texts[lang].rstrip("\n"))
         po_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("wb") as handle:

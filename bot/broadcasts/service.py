@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import String, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcasts.audience import Audience, recipients_query
@@ -66,8 +66,9 @@ async def create(
     await session.execute(insert(OutboxMessage).from_select(
         ["broadcast_id", "user_id", "kind", "text", "options", "image", "priority", "status", "attempts",
          "not_before", "created_at"],
-        select(literal(broadcast.id), recipients.c.id, literal("broadcast"), literal(body), literal("[]"),
-               literal(image), literal(1), literal("queued"), literal(0), literal(send_at), literal(now)),
+        select(literal(broadcast.id), recipients.c.id, literal("broadcast"), literal(body),
+               literal([], OutboxMessage.options.type), literal(image, String()), literal(1), literal("queued"),
+               literal(0), literal(send_at, OutboxMessage.not_before.type), literal(now, OutboxMessage.created_at.type)),
     ))
     broadcast.total = int(await session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)) or 0)

@@ -110,3 +110,13 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(160))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkCode(Base):
+    """A one-time 6-digit code that joins a person's account on another channel to this one."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]

@@ -1,4 +1,5 @@
-"""Nhập mã: one place to type any code: a mentor's invite, a household, a mentor approval code.
+"""Nhập mã: one place to type any code: a mentor's invite, a household, a mentor approval code,
+the 6-digit code that links an account on another channel.
 
 Wrong codes are counted per person; after five in ten minutes the person waits,
 so codes cannot be found by guessing.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from bot.accounts import redeem
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.db.network import Mentor
@@ -42,6 +44,13 @@ async def enter_code(ctx: Ctx) -> None:
 
 
 async def resolve_code(ctx: Ctx, text: str) -> None:
+    digits = "".join(ch for ch in text if not ch.isspace())
+    if len(digits) == 6 and digits.isdigit():
+        primary = await redeem(ctx.session, digits, ctx.user)
+        if primary is not None:
+            ctx.user = primary
+            await ctx.home(ctx.t("link.done"))
+            return
     code = net.normalize_code(text)
     mentor = await net.mentor_by_invite(ctx.session, code) if len(code) == 8 else None
     if mentor is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
+from bot.accounts import new_link_code
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.i18n import LANGUAGES
@@ -42,6 +43,9 @@ async def profile(ctx: Ctx) -> None:
     if not ctx.entering and ctx.option in edits:
         await ctx.go(edits[ctx.option], from_settings=True)
         return
+    if ctx.option == "link":
+        await ctx.go("settings.link")
+        return
     ward = await ctx.session.get(Ward, user.ward_id) if user.ward_id else None
     tdp = await ctx.session.get(Tdp, user.tdp_id) if user.tdp_id else None
     unknown = ctx.t("settings.unknown")
@@ -54,8 +58,15 @@ async def profile(ctx: Ctx) -> None:
             tdp=tdp.name if tdp else unknown,
         ),
         [ctx.opt("name", "settings.edit_name"), ctx.opt("age", "settings.edit_age"),
-         ctx.opt("ward", "settings.edit_ward"), ctx.opt("back", "nav.back")],
+         ctx.opt("ward", "settings.edit_ward"), ctx.opt("link", "settings.link"), ctx.opt("back", "nav.back")],
     )
+
+
+@flow.screen("settings.link", help="help.link")
+async def link_accounts(ctx: Ctx) -> None:
+    """A one-time code to type on the other channel (Zalo ↔ Telegram)."""
+    code = await new_link_code(ctx.session, ctx.user)
+    ctx.say(ctx.t("link.code", code=code), [ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
 
 
 @flow.screen("settings.language", help="help.settings")

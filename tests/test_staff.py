@@ -1,0 +1,225 @@
+"""Staff tools: roles, audiences with hand-computed expectations, scheduling and quiet hours, the audit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.broadcasts import service
+from bot.broadcasts.audience import Audience, AudienceError, count, recipients_query
+from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, outside_quiet_hours, parse_when
+from bot.core.i18n import WARD_TZ
+from bot.core.messages import Incoming
+from bot.db.learning import Certificate, LessonProgress
+from bot.db.models import AuditEntry, Tdp, User, Ward
+from bot.db.network import Mentor
+from bot.db.staff import Broadcast, OutboxMessage
+from bot.jobs import remind_help_requests, remind_report_deadlines
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Ten people; the comment on each says which audiences must contain them."""
+    async with runtime.db.transaction() as session:
+        hd = await session.scalar(select(Ward).where(Ward.code == "hung-dao"))
+        aq = await session.scalar(select(Ward).where(Ward.code == "ai-quoc"))
+        t5 = await session.scalar(select(Tdp).where(Tdp.ward_id == hd.id, Tdp.number == 5))
+        t6 = await session.scalar(select(Tdp).where(Tdp.ward_id == hd.id, Tdp.number == 6))
+        a1 = await session.scalar(select(Tdp).where(Tdp.ward_id == aq.id, Tdp.number == 1))
+        people = {
+            "lan": ("telegram", hd, t5, {}),                          # all, ward hd, tdp 5, learner, uncertified
+            "hung": ("zalo", hd, t5, {}),                              # + certified (below)
+            "mai": ("telegram", hd, t6, {}),                           # mentor (below)
+            "tu": ("telegram", hd, t6, {"notifications_off": True}),  # nobody: said "không nhận thông báo"
+            "ba": ("zalo", aq, a1, {}),                                # ward aq
+            "blocked": ("telegram", hd, t5, {"unreachable_at": datetime.now(timezone.utc)}),  # nobody
+            "web": ("web", hd, t5, {}),                                # nobody (no push), counted apart
+            "offline": ("offline", hd, t5, {}),                        # nobody (no phone)
+            "started": ("telegram", aq, a1, {}),                       # started vneid (below)
+            "staff": ("telegram", hd, None, {"role": "staff"}),        # all (staff get announcements too)
+        }
+        ids = {}
+        for name, (channel, ward, tdp, extra) in people.items():
+            user = User(channel=channel, external_id=name, ward_id=ward.id, tdp_id=tdp.id if tdp else None,
+                        state="menu", state_data={}, display_name=name, **extra)
+            session.add(user)
+            await session.flush()
+            ids[name] = user.id
+        session.add(Certificate(code="AAAA-BBBB-CCCC", user_id=ids["hung"], topic_id="vneid", holder_name="h",
+                                topics=["vneid"]))
+        session.add(Mentor(user_id=ids["mai"], full_name="Mai", organisation="tdp", status="approved",
+                           invite_code="MAIMAI22"))
+        session.add(LessonProgress(user_id=ids["started"], lesson_id="vneid-1", topic_id="vneid"))
+        ids["t5"], ids["a1"] = t5.id, a1.id
+    return ids
+
+
+async def names(runtime, audience: Audience, scope: int | None = None) -> set[str]:  # type: ignore[no-untyped-def]
+    async with runtime.db.sessions() as session:
+        query = await recipients_query(session, audience, scope)
+        ids = list(await session.scalars(query))
+        return set(await session.scalars(select(User.external_id).where(User.id.in_(ids))))
+
+
+async def test_audiences_select_exactly_the_right_people(runtime) -> None:  # type: ignore[no-untyped-def]
+    ids = await seed(runtime)
+    everyone = {"lan", "hung", "mai", "ba", "started", "staff"}
+    assert await names(runtime, Audience.parse("all")) == everyone
+    assert await names(runtime, Audience.parse("ward:hung-dao")) == {"lan", "hung", "mai", "staff"}
+    assert await names(runtime, Audience.parse("tdp:hung-dao/5")) == {"lan", "hung"}
+    assert await names(runtime, Audience.parse("role:mentor")) == {"mai"}
+    assert await names(runtime, Audience.parse("role:learner")) == everyone - {"mai"}
+    assert await names(runtime, Audience.parse("uncertified")) == everyone - {"hung"}
+    assert await names(runtime, Audience.parse("not_started:vneid")) == everyone - {"started"}
+    assert await names(runtime, Audience.parse("channel:zalo")) == {"hung", "ba"}
+    assert await names(runtime, Audience.parse("all"), scope=ids["t5"]) == {"lan", "hung"}
+    async with runtime.db.sessions() as session:
+        assert await count(session, Audience.parse("all")) == (6, 1)
+    for bad in ["everyone", "ward", "role:admin", "channel:web", "all:x"]:
+        with pytest.raises(AudienceError):
+            Audience.parse(bad)
+
+
+async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:  # type: ignore[no-untyped-def]
+    await seed(runtime)
+    async with runtime.db.transaction() as session:
+        broadcast = await service.create(session, actor="telegram:1", text="Lớp học VNeID 8h sáng thứ Bảy tại nhà văn hóa.",
+                                         audience=Audience.parse("ward:hung-dao"), urgent=True)
+    async with runtime.db.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)))
+        audit = await session.scalar(select(AuditEntry).where(AuditEntry.action == "broadcast.send"))
+    assert len(rows) == broadcast.total == 4
+    assert all("tắt thông báo" in row.text and row.status == "queued" for row in rows)
+    assert audit.actor == "telegram:1" and "recipients=4" in audit.detail
+    async with runtime.db.transaction() as session:
+        assert await service.cancel(session, broadcast.id, "telegram:1") == 4
+        state = await service.status(session, broadcast.id)
+    assert state.counts["queued"] == 0 and state.broadcast.status == "cancelled"
+
+
+async def test_tdp_leader_cannot_reach_other_tdps(runtime) -> None:  # type: ignore[no-untyped-def]
+    ids = await seed(runtime)
+    async with runtime.db.transaction() as session:
+        with pytest.raises(service.BroadcastRefused):
+            await service.create(session, actor="x", text="hi", audience=Audience.parse("tdp:ai-quoc/1"),
+                                 scope_tdp_id=ids["t5"])
+    async with runtime.db.transaction() as session:
+        with pytest.raises(service.BroadcastRefused):
+            await service.create(session, actor="x", text="hi", audience=Audience.parse("ward:hung-dao"),
+                                 scope_tdp_id=ids["t5"])
+    async with runtime.db.transaction() as session:
+        own = await service.create(session, actor="x", text="hi", audience=Audience.parse("all"),
+                                   scope_tdp_id=ids["t5"], urgent=True)
+    assert own.total == 2
+
+
+def test_schedule_parsing_and_quiet_hours() -> None:
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hải Phòng
+    local = lambda moment: moment.astimezone(WARD_TZ).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    assert local(parse_when("20/12 8:00", now)) == "2026-12-20 08:00"
+    assert local(parse_when("20/12/2026 08:00", now)) == "2026-12-20 08:00"
+    assert local(parse_when("8h 20/12", now)) == "2026-12-20 08:00"
+    assert local(parse_when("2026-12-20 08:00", now)) == "2026-12-20 08:00"
+    assert local(parse_when("1/1 7:30", now)) == "2027-01-01 07:30"
+    for bad in ["hôm qua", "32/12 8:00", "2026-11-01 08:00", "20/12 25:00"]:
+        with pytest.raises(ScheduleError):
+            parse_when(bad, now)
+    late = datetime(2026, 11, 23, 15, 30, tzinfo=timezone.utc)  # 22:30 local
+    assert in_quiet_hours(late)
+    assert local(outside_quiet_hours(late, urgent=False)) == "2026-11-24 07:00"
+    assert outside_quiet_hours(late, urgent=True) == late
+    early = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)  # 05:00 local next day
+    assert local(outside_quiet_hours(early, urgent=False)) == "2026-11-24 07:00"
+
+
+async def test_non_staff_cannot_broadcast_and_the_attempt_is_audited(chat) -> None:  # type: ignore[no-untyped-def]
+    await chat.onboard()
+    await chat.send("menu")
+    assert "Cán bộ phường" not in chat.labels()
+    async with chat.runtime.db.transaction() as session:  # a forged state: the screen itself refuses
+        user = await session.scalar(select(User).where(User.external_id == chat.user))
+        user.state, user.state_data = "broadcast.compose", {"data": {"step": "preview", "text": "x", "at":
+                                                                      datetime.now(timezone.utc).isoformat()},
+                                                             "options": [{"id": "confirm", "label": "OK"}]}
+    await chat.send(option="confirm")
+    assert "chỉ dành cho cán bộ" in chat.text
+    async with chat.runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+        assert await session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "staff.refused")) == 1
+
+
+async def test_web_chat_never_has_staff_rights(runtime) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import is_staff
+
+    user = User(channel="web", external_id="x", role="admin")
+    assert not is_staff(user, runtime.settings)
+    assert is_staff(User(channel="telegram", external_id="9", role="staff"), runtime.settings)
+
+
+async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:  # type: ignore[no-untyped-def]
+    await seed(runtime)
+
+    async def say(text: str | None = None, option: str | None = None):  # type: ignore[no-untyped-def]
+        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
+
+    await say("menu")
+    replies = await say("can bo phuong")
+    assert replies[-1].screen == "staff.home"
+    await say("gui thong bao")
+    await say("Họp tổ dân phố lúc 19h thứ Sáu.")
+    replies = await say("mot to dan pho")
+    replies = await say("to 5")
+    replies = await say("gui ngay")
+    assert "gửi tới 2 người" in replies[-1].text and "tắt thông báo" in replies[-1].text
+    replies = await say(replies[-1].options[0].label)
+    assert "2 người nhận" in replies[0].text
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None:  # type: ignore[no-untyped-def]
+    from bot.db.network import HelpRequest
+
+    ids = await seed(runtime)
+    async with runtime.db.transaction() as session:
+        mentor = await session.scalar(select(Mentor))
+        session.add(HelpRequest(mentee_id=ids["lan"], mentor_id=mentor.id, question="Làm sao quét mã QR?",
+                                created_at=datetime.now(timezone.utc) - timedelta(hours=25)))
+        session.add(HelpRequest(mentee_id=ids["ba"], mentor_id=mentor.id, question="mới hỏi"))
+    now = datetime.now(timezone.utc)
+    async with runtime.db.transaction() as session:
+        assert await remind_help_requests(session, now) == 1
+        assert await remind_help_requests(session, now) == 0  # once only
+    before_deadline = datetime(2026, 12, 10, 3, 0, tzinfo=timezone.utc)  # quarterly due 15/12
+    async with runtime.db.transaction() as session:
+        first = await remind_report_deadlines(session, runtime.settings, before_deadline)
+        again = await remind_report_deadlines(session, runtime.settings, before_deadline)
+    assert first >= 1 and again == 0
+    async with runtime.db.sessions() as session:
+        texts = list(await session.scalars(select(OutboxMessage.text).where(OutboxMessage.user_id == ids["staff"])))
+    assert any("Quý IV/2026" in t and "15/12/2026" in t for t in texts)
+
+
+def test_cli_admin_add_and_audit(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    monkeypatch.setenv("CERT_SIGNING_KEY", "x" * 32)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["admin", "add", "telegram:555", "--role", "tdp-leader", "--tdp", "hung-dao/5"])
+    assert result.exit_code == 1 and "no TDP" in result.output  # units are loaded by `bot run`, not here
+    assert runner.invoke(app, ["admin", "add", "web:abc", "--role", "staff"]).exit_code == 2
+    result = runner.invoke(app, ["admin", "add", "zalo:777", "--role", "staff"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["audit"])
+    assert "role.change" in result.output and "zalo:777" in result.output
