@@ -1,7 +1,7 @@
 /* Trợ lý Bình dân học vụ số: browser chat client.
  *
  * Talks to POST /api/messages on the same origin:
- *   request  {"user_id": "...", "text": "..."} or {"user_id": "...", "option": "<id>"}
+ *   request  {"user_id": "...", "text": "..."} or {"user_id": "...", "option": "<id>"}, plus "message_id"
  *   answer   {"replies": [{"text", "screen", "options": [{"id", "label"}], "image_url", "document_url"}]}
  *   error    4xx/5xx {"error": "<code>", "message": "<Vietnamese sentence>"}
  *
@@ -287,7 +287,8 @@
   // beginning instead of its end, so a long lesson is read from the top.
   function scrollToNewest(firstNew) {
     if (!firstNew) { scrollToBottom(); return; }
-    var topbarGap = 12;
+    var topbar = document.querySelector('.topbar');
+    var topbarGap = (topbar ? topbar.offsetHeight : 0) + 12;
     var rect = firstNew.getBoundingClientRect();
     var remaining = docHeight() - (window.pageYOffset + window.innerHeight);
     if (rect.top - remaining < topbarGap) {
@@ -421,7 +422,9 @@
     setBusy(true);
     scrollToBottom();
 
-    var body = { user_id: userId };
+    // One id per message, kept when "Gửi lại" resends it: the server answers it only once.
+    if (!payload.messageId) payload.messageId = randomHex128();
+    var body = { user_id: userId, message_id: payload.messageId };
     if (payload.option != null) body.option = payload.option;
     else body.text = payload.text;
 
