@@ -36,9 +36,15 @@ app.add_typer(mentor_app, name="mentor")
 
 def _mount_staff_commands() -> None:
     from bot.cli_staff import admin_app, audit, broadcast_app
+    from bot.demo import demo_app
+    from bot.reports.cli import report_app
+    from bot.units_import import units_app
 
     app.add_typer(admin_app, name="admin")
     app.add_typer(broadcast_app, name="broadcast")
+    app.add_typer(report_app, name="report")
+    app.add_typer(units_app, name="units")
+    app.add_typer(demo_app, name="demo")
     app.command("audit")(audit)
 
 log = logging.getLogger("bot")

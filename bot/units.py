@@ -60,6 +60,8 @@ async def load_units(session: AsyncSession, units: UnitsFile) -> tuple[int, int]
             if tdp is None:
                 tdp = Tdp(ward_id=ward.id, code=spec.key)
                 session.add(tdp)
+            elif spec.example and not tdp.is_example:
+                continue  # real figures imported by staff (bot units import) win over the shipped examples
             tdp.name, tdp.number = spec.name, spec.number
             tdp.adult_population, tdp.households, tdp.is_example = spec.adult_population, spec.households, spec.example
             tdp_count += 1

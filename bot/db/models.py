@@ -75,7 +75,7 @@ class User(Base):
     vneid_active: Mapped[bool | None]
     notifications_off: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable_at: Mapped[datetime | None]
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     phone_masked: Mapped[str | None] = mapped_column(String(16))
     scope_tdp_id: Mapped[int | None] = mapped_column(ForeignKey("tdps.id", ondelete="SET NULL", name="fk_users_scope_tdp"))
 
