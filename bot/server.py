@@ -8,6 +8,7 @@ import signal
 
 from aiohttp import web
 
+from bot.channels import start_channels
 from bot.config import Settings
 from bot.runtime import build_runtime
 from bot.web.app import create_app
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings) -> None:
     runtime = await build_runtime(settings)
     app = create_app(runtime)
+    channels = await start_channels(runtime, app)  # before setup: webhook routes join the app
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
@@ -32,4 +34,5 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+        await channels.stop()  # after the web server: no webhook arrives while queued replies go out
         await runtime.close()

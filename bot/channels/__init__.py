@@ -11,6 +11,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.channels.sender import BULK
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -35,8 +37,8 @@ class Channel(Protocol):
 class Channels:
     running: dict[str, Channel] = field(default_factory=dict)
 
-    def send(self, channel: str, chat_id: str, reply: Reply, priority: int = 1) -> asyncio.Future[Outcome]:
-        """Queue a message to a person on `channel` (default priority: bulk, behind replies)."""
+    def send(self, channel: str, chat_id: str, reply: Reply, priority: int = BULK) -> asyncio.Future[Outcome]:
+        """Queue a message to a person on `channel` (broadcasts, reminders: behind the replies)."""
         return self.running[channel].send(chat_id, reply, priority)
 
     async def stop(self) -> None:

@@ -21,28 +21,9 @@ Measure = Callable[[str], int]
 # Boundaries to cut at, strongest first; the hard cut comes after them.
 _BOUNDARIES = (re.compile(r"\n[ \t]*\n\s*"), re.compile(r"\n\s*"), re.compile(r"\s+"))
 
-# Texts of the adapters themselves. The catalogs (bot/locales) win as soon as they carry
-# the key; until then these Vietnamese defaults are shown.
-_DEFAULTS = {
-    "channel.text_only.buttons": "Mình chỉ đọc được tin nhắn chữ. Bạn gõ chữ, hoặc bấm một nút dưới đây nhé.",
-    "channel.text_only.numbers": "Mình chỉ đọc được tin nhắn chữ. Bạn gõ chữ, hoặc gõ số của một mục dưới đây nhé.",
-    "channel.photo_unavailable": (
-        "(Tin này có kèm một hình ảnh nhưng chưa gửi được qua Zalo. "
-        "Bạn nhờ cán bộ phường hoặc Đại sứ số xem giúp nhé.)"
-    ),
-    "channel.document_link": "Tệp {filename}: {url}",
-    "channel.document_unavailable": (
-        "(Tin này có kèm tệp {filename} nhưng chưa gửi được qua Zalo. "
-        "Bạn nhờ cán bộ phường hoặc Đại sứ số lấy giúp nhé.)"
-    ),
-}
-
-
 def channel_text(key: str, lang: str = "vi", **params: object) -> str:
-    text = translate(lang, key, **params)
-    if text == key:
-        return _DEFAULTS[key].format(**params)
-    return text
+    """Texts of the adapters themselves (from the catalogs like every other message)."""
+    return translate(lang, key, **params)
 
 
 def utf16_len(text: str) -> int:

@@ -46,7 +46,7 @@ REPLY = 0
 BULK = 1
 """Priority of broadcasts, reminders and alerts."""
 PER_CHAT_INTERVAL = 1.0
-TYPING_DELAY = 0.3
+TYPING_DELAY = 1.0
 """A turn quicker than this needs no "typing…" indicator (it would cost one API call per message)."""
 TYPING_REPEAT = 4.5
 """Platforms show "typing…" for about 5 s."""
@@ -367,9 +367,9 @@ class Sender:
                 self._finish(chat, message, Outcome.FAILED)
         elif failure.kind == "unreachable":
             log.info("%s: chat %s unreachable (%s)", self.channel, chat.key, reason)
+            await self._mark_unreachable(chat.key)  # first, so an "unreachable" outcome means it is recorded
             self._finish(chat, message, Outcome.UNREACHABLE)
             self._drop(chat, Outcome.UNREACHABLE)
-            await self._mark_unreachable(chat.key)
         elif failure.kind == "transient" and message.attempts + 1 < self.max_attempts:
             message.attempts += 1
             chat.ready_at = time.monotonic() + self.retry_base * 2 ** (message.attempts - 1)

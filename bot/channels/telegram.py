@@ -37,6 +37,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
     CallbackQuery,
@@ -45,6 +46,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     Update,
+    User,
 )
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.token import TokenValidationError
@@ -70,6 +72,11 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = (("start", "Bắt đầu"), ("menu", "Trang chính"), ("help", "Trợ giúp"), ("back", "Quay lại"))
 POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.1)
 STOP_TIMEOUT = 10.0
+
+# aiogram reads every API answer with `Response[<result type>]`. pydantic keeps such generic
+# classes in a weak cache only, so under load a garbage collection drops them and the next
+# call builds the class again (about 5 ms of CPU, at every turn). Holding them keeps them built.
+_RESPONSE_TYPES = tuple(Response[result] for result in (Message, bool, list[Update], User))
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,7 @@ class TelegramChannel:
         self.dispatcher.include_router(router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._setup: asyncio.Task[None] | None = None
         self._offset: int | None = None
 
     def _make_bot(self) -> Bot:
@@ -182,8 +190,8 @@ class TelegramChannel:
         try:
             return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
         except TokenValidationError:
-            raise SettingsError("Setting TELEGRAM_BOT_TOKEN is invalid: expected the 123456:ABC… token from BotFather") \
-                from None
+            message = "Setting TELEGRAM_BOT_TOKEN is invalid: expected the 123456:ABC… token from BotFather"
+            raise SettingsError(message) from None
 
     @property
     def _secret(self) -> str:
@@ -207,25 +215,44 @@ class TelegramChannel:
             app.router.add_post(WEBHOOK_PATH, self.webhook)
         self.sender.start()
         try:
-            await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
-            if self.webhook_mode:
-                url = f"{self.runtime.settings.public_base_url}{WEBHOOK_PATH}"
-                await self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES)
-            else:
-                await self.bot.delete_webhook(drop_pending_updates=False)
+            await self._setup_remote()
         except TelegramUnauthorizedError:
             await self.stop()
             raise SettingsError("Setting TELEGRAM_BOT_TOKEN is invalid: Telegram answered Unauthorized") from None
+        except Exception as exc:  # noqa: BLE001 (Telegram being away must not keep the web chat down)
+            log.warning("telegram: set-up failed (%s); retrying in the background", mask(repr(exc)))
+            self._setup = asyncio.create_task(self._setup_until_done())
         if not self.webhook_mode:
             self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
         log.info("telegram: started (%s)", "webhook" if self.webhook_mode else "polling")
 
+    async def _setup_remote(self) -> None:
+        """The command menu in Vietnamese, and the webhook set (webhook mode) or removed (polling)."""
+        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
+        if self.webhook_mode:
+            url = f"{self.runtime.settings.public_base_url}{WEBHOOK_PATH}"
+            await self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES)
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def _setup_until_done(self) -> None:
+        backoff = Backoff(POLL_BACKOFF)
+        while True:
+            await asyncio.sleep(next(backoff))
+            try:
+                await self._setup_remote()
+                log.info("telegram: set-up done")
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.warning("telegram: set-up failed again (%s)", mask(repr(exc)))
+
     async def stop(self) -> None:
         """Stop taking updates, finish the ones being handled, send what is queued, close."""
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
+        for task in (self._poller, self._setup):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._poller = self._setup = None
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
         await self.sender.close()

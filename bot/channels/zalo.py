@@ -1,7 +1,7 @@
 """Zalo Bot Platform adapter: a thin aiohttp client, long polling or a webhook, numbered choices.
 
 Why our own thin client instead of a PyPI SDK: the SDKs for this platform
-(python-zalo-bot 0.1.x, zalobot-python 0.2.x, …) are months old and pre-1.0,
+(python-zalo-bot 0.1.x, zalobot-python 0.2.x, …) are young and pre-1.0,
 so their APIs may still change under us, and each brings its own request and
 polling machinery. We need every outbound call to pass through our sender
 (rate, 429 pauses, 403 → unreachable), updates fed to our engine (dedupe,
@@ -223,6 +223,7 @@ class ZaloChannel:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._setup: asyncio.Task[None] | None = None
 
     @property
     def _secret(self) -> str:
@@ -231,7 +232,9 @@ class ZaloChannel:
 
     def check(self) -> None:
         if self.webhook_mode and not self._secret:
-            raise SettingsError("Setting ZALO_WEBHOOK_SECRET is missing: webhook mode (PUBLIC_BASE_URL is set) needs it")
+            raise SettingsError(
+                "Setting ZALO_WEBHOOK_SECRET is missing: webhook mode (PUBLIC_BASE_URL is set) needs it"
+            )
 
     async def start(self, app: web.Application | None = None) -> None:
         self.check()
@@ -241,26 +244,42 @@ class ZaloChannel:
             app.router.add_post(WEBHOOK_PATH, self.webhook)
         self.sender.start()
         try:
-            await self.client.get_me()
-            if self.webhook_mode:
-                url = f"{self.runtime.settings.public_base_url}{WEBHOOK_PATH}"
-                await self.client.set_webhook(url, self._secret)
-            else:
-                await self.client.delete_webhook()
-        except ZaloApiError as exc:
-            await self.stop()
-            if exc.code in (401, 404):
+            await self._setup_remote()
+        except Exception as exc:  # noqa: BLE001 (Zalo being away must not keep the web chat down)
+            if isinstance(exc, ZaloApiError) and exc.code in (401, 404):
+                await self.stop()
                 raise SettingsError(f"Setting ZALO_BOT_TOKEN is invalid: Zalo answered {exc.code}") from None
-            raise
+            log.warning("zalo: set-up failed (%s); retrying in the background", mask(repr(exc)))
+            self._setup = asyncio.create_task(self._setup_until_done())
         if not self.webhook_mode:
             self._poller = asyncio.create_task(self._poll(), name="zalo-polling")
         log.info("zalo: started (%s)", "webhook" if self.webhook_mode else "polling")
 
+    async def _setup_remote(self) -> None:
+        """Checks the token, and sets the webhook (webhook mode) or removes it (getUpdates is off while one is set)."""
+        await self.client.get_me()
+        if self.webhook_mode:
+            await self.client.set_webhook(f"{self.runtime.settings.public_base_url}{WEBHOOK_PATH}", self._secret)
+        else:
+            await self.client.delete_webhook()
+
+    async def _setup_until_done(self) -> None:
+        backoff = Backoff(POLL_BACKOFF)
+        while True:
+            await asyncio.sleep(next(backoff))
+            try:
+                await self._setup_remote()
+                log.info("zalo: set-up done")
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.warning("zalo: set-up failed again (%s)", mask(repr(exc)))
+
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
+        for task in (self._poller, self._setup):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._poller = self._setup = None
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
         await self.sender.close()

@@ -92,6 +92,8 @@ class Engine:
             )
             session.add(user)
             await session.flush()
+        if user.unreachable_at is not None:
+            user.unreachable_at = None  # they wrote again, so they unblocked the bot
         if user.merged_into_id is not None:
             linked = await session.get(User, user.merged_into_id)
             if linked is not None:
