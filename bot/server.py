@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.channels import start_channels
 from bot.config import Settings
+from bot.delivery import background_worker
 from bot.runtime import build_runtime
 from bot.web.app import create_app
 
@@ -31,7 +32,8 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        async with background_worker(runtime, channels):
+            await stop.wait()
     finally:
         await runner.cleanup()
         await channels.stop()  # after the web server: no webhook arrives while queued replies go out

@@ -28,6 +28,8 @@ class Channel(Protocol):
 
     async def start(self, app: web.Application | None = None) -> None: ...
 
+    def start_sending(self) -> None: ...
+
     async def stop(self) -> None: ...
 
     def send(self, chat_id: Any, reply: Reply, priority: int = ...) -> asyncio.Future[Outcome]: ...
@@ -46,8 +48,13 @@ class Channels:
         self.running.clear()
 
 
-async def start_channels(runtime: Runtime, app: web.Application | None, **options: Any) -> Channels:
-    """Starts Telegram and Zalo when their tokens are set; `options` go to each adapter (tests, bench)."""
+async def start_channels(
+    runtime: Runtime, app: web.Application | None, *, receive: bool = True, **options: Any
+) -> Channels:
+    """Starts Telegram and Zalo when their tokens are set; `options` go to each adapter (tests, bench).
+
+    With `receive=False` only the senders run (the CLI sending a broadcast beside the running bot).
+    """
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo import ZaloChannel
 
@@ -62,7 +69,10 @@ async def start_channels(runtime: Runtime, app: web.Application | None, **option
     channels = Channels()
     try:
         for channel in wanted:
-            await channel.start(app)
+            if receive:
+                await channel.start(app)
+            else:
+                channel.start_sending()
             channels.running[channel.name] = channel
     except BaseException:
         await channels.stop()

@@ -207,6 +207,10 @@ class TelegramChannel:
 
     # ---- lifecycle ---------------------------------------------------------------------
 
+    def start_sending(self) -> None:
+        """Only the sender (a CLI sending a broadcast next to the running bot must not take its updates)."""
+        self.sender.start()
+
     async def start(self, app: web.Application | None = None) -> None:
         self.check()
         if self.webhook_mode:

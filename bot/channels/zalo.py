@@ -236,6 +236,10 @@ class ZaloChannel:
                 "Setting ZALO_WEBHOOK_SECRET is missing: webhook mode (PUBLIC_BASE_URL is set) needs it"
             )
 
+    def start_sending(self) -> None:
+        """Only the sender (a CLI sending a broadcast next to the running bot must not take its updates)."""
+        self.sender.start()
+
     async def start(self, app: web.Application | None = None) -> None:
         self.check()
         if self.webhook_mode:
