@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -33,18 +32,11 @@ from aiogram.types import (
 )
 from aiohttp import ClientSession, web
 
-from tests.fakes import FakeTelegramServer, FakeZaloServer
+from tests.fakes import FakeTelegramServer, FakeZaloServer, QuickSession
 
 TOKEN = "123456789:TEST-fake-telegram-token"
 USER = 555001
 
-
-class _QuickSession(AiohttpSession):
-    """AiohttpSession without the 250 ms TLS grace sleep on close (plain HTTP here)."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @pytest_asyncio.fixture
@@ -55,7 +47,7 @@ async def tg() -> AsyncIterator[FakeTelegramServer]:
 
 @pytest_asyncio.fixture
 async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    session = _QuickSession(api=TelegramAPIServer.from_base(tg.base_url))
+    session = QuickSession(api=TelegramAPIServer.from_base(tg.base_url))
     bot = Bot(TOKEN, session=session)
     yield bot
     await session.close()

@@ -26,8 +26,8 @@ from bot.delivery import deliver_through
 from bot.outbox_worker import OutboxWorker
 from bot.runtime import build_runtime
 from tests.conftest import make_settings, shipped_content
-from tests.fakes import FakeTelegramServer
-from tests.test_telegram import TOKEN, _QuickSession
+from tests.fakes import FakeTelegramServer, QuickSession
+from tests.test_telegram import TOKEN
 
 RATE = 40.0
 
@@ -43,7 +43,7 @@ async def sending(tmp_path: Path, people: int) -> AsyncIterator[tuple]:
             await session.execute(insert(User), [
                 {"channel": "telegram", "external_id": str(5000 + n), "state": "menu", "state_data": {},
                  "locale": "vi", "role": "learner", "notifications_off": False} for n in range(people)])
-        bot = Bot(TOKEN, session=_QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
+        bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
         channel = TelegramChannel(runtime, bot=bot)
         channel.start_sending()
         channels = Channels({"telegram": channel})

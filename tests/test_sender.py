@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
@@ -27,15 +26,10 @@ from bot.channels.telegram import classify
 from bot.core.messages import Option
 from bot.db.models import User
 from bot.runtime import Runtime
-from tests.fakes import FakeTelegramServer
+from tests.fakes import FakeTelegramServer, QuickSession
 
 TOKEN = "123456789:TEST-fake-telegram-token"
 
-
-class _QuickSession(AiohttpSession):
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @pytest.fixture
@@ -48,7 +42,7 @@ async def tg() -> AsyncIterator[FakeTelegramServer]:
 
 @pytest.fixture
 async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    session = _QuickSession(api=TelegramAPIServer.from_base(tg.base_url))
+    session = QuickSession(api=TelegramAPIServer.from_base(tg.base_url))
     yield Bot(TOKEN, session=session)
     await session.close()
 

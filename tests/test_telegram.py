@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer, unused_port
@@ -31,20 +30,13 @@ from bot.db.session import Database
 from bot.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
-from tests.fakes import Call, FakeTelegramServer
+from tests.fakes import Call, FakeTelegramServer, QuickSession
 
 TOKEN = "123456789:TEST-fake-telegram-token"
 SECRET = "tg-webhook-secret_123"
 USER = 700001
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
-
-class _QuickSession(AiohttpSession):
-    """AiohttpSession without the 250 ms TLS grace sleep on close (plain HTTP here)."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @pytest.fixture
@@ -107,7 +99,7 @@ async def running_bot(tmp_path: Path, tg: FakeTelegramServer, *, webhook: bool, 
     runtime.services.files_dir = tmp_path / "files"
     runtime.services.files_dir.mkdir(exist_ok=True)
     app = create_app(runtime)
-    bot = Bot(TOKEN, session=_QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
+    bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
     options = {"per_chat_interval": 0.05, "typing_delay": 30.0, "polling_timeout": 5, **options}
     channel = TelegramChannel(runtime, bot=bot, **options)
     await channel.start(app)

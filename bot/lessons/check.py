@@ -57,6 +57,11 @@ def find_problems(content: Content) -> list[Problem]:
     def problem(item_id: str, message: str) -> None:
         problems.append(Problem(content.files.get(item_id, Path("content")), 1, f"{item_id}: {message}"))
 
+    def check_sources(item_id: str, source_ids: list[str]) -> None:
+        for source_id in source_ids:
+            if source_id not in content.sources:
+                problem(item_id, f"source {source_id} is not in sources.yaml")
+
     for source in content.sources.values():
         if source.url is not None and not _URL.match(source.url):
             problems.append(Problem(CONTENT_DIR / "sources.yaml", 1, f"{source.id}: URL {source.url!r} is not well formed"))
@@ -65,9 +70,7 @@ def find_problems(content: Content) -> list[Problem]:
         if count > 1:
             problem(item_id, f"id used {count} times")
     for lesson in content.lessons.values():
-        for source_id in lesson.sources:
-            if source_id not in content.sources:
-                problem(lesson.id, f"source {source_id} is not in sources.yaml")
+        check_sources(lesson.id, lesson.sources)
         if lesson.minutes != lesson_minutes(lesson):
             problem(lesson.id, f"minutes: {lesson.minutes}, but the text reads in {lesson_minutes(lesson)} "
                                f"(at {WORDS_PER_MINUTE} words/minute)")
@@ -83,17 +86,13 @@ def find_problems(content: Content) -> list[Problem]:
                 problem(question.id, f"lesson {question.lesson!r} does not exist")
             elif content.lessons[question.lesson].topic != topic_id:
                 problem(question.id, f"lesson {question.lesson!r} belongs to another topic")
-            for source_id in question.sources:
-                if source_id not in content.sources:
-                    problem(question.id, f"source {source_id} is not in sources.yaml")
+            check_sources(question.id, question.sources)
             if not _has_diacritics(question.question):
                 problem(question.id, "question without Vietnamese diacritics")
     for entry in content.faq:
         if entry.lesson is not None and entry.lesson not in content.lessons:
             problem(entry.id, f"lesson {entry.lesson!r} does not exist")
-        for source_id in entry.sources:
-            if source_id not in content.sources:
-                problem(entry.id, f"source {source_id} is not in sources.yaml")
+        check_sources(entry.id, entry.sources)
         if not _has_diacritics(entry.answer):
             problem(entry.id, "answer without Vietnamese diacritics")
     for topic in content.topics:

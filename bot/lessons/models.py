@@ -11,6 +11,11 @@ StartAnswer = Literal["has_smartphone", "uses_social", "vneid_active"]
 Competence = Literal["D1", "D2", "D3", "D4", "D5", "D6"]
 
 
+def check_answer(answer: int, options: list[str]) -> None:
+    if not 0 <= answer < len(options):
+        raise ValueError(f"answer {answer} is not an index of the {len(options)} options")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,8 +39,7 @@ class CheckQuestion(Strict):
 
     @model_validator(mode="after")
     def _answer_in_range(self) -> CheckQuestion:
-        if not 0 <= self.answer < len(self.options):
-            raise ValueError(f"answer {self.answer} is not an index of the {len(self.options)} options")
+        check_answer(self.answer, self.options)
         return self
 
 
@@ -91,8 +95,7 @@ class QuizQuestion(Strict):
 
     @model_validator(mode="after")
     def _valid_answer(self) -> QuizQuestion:
-        if not 0 <= self.answer < len(self.options):
-            raise ValueError(f"answer {self.answer} is not an index of the {len(self.options)} options")
+        check_answer(self.answer, self.options)
         if self.kind == "truefalse" and self.options != ["Đúng", "Sai"]:
             raise ValueError('truefalse questions have exactly options: ["Đúng", "Sai"]')
         return self

@@ -10,6 +10,7 @@ from .telegram import (
     UploadedFile,
     Violation,
 )
+from .session import QuickSession
 from .zalo import FakeZaloServer
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "FakeBotServer",
     "FakeTelegramServer",
     "FakeZaloServer",
+    "QuickSession",
     "UploadedFile",
     "Violation",
 ]
