@@ -232,6 +232,8 @@ class TelegramChannel:
 
     async def _setup_remote(self) -> None:
         """The command menu in Vietnamese, and the webhook set (webhook mode) or removed (polling)."""
+        me = await self.bot.get_me()
+        self.runtime.services.extras["telegram_username"] = me.username  # for mentor invite links
         await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
         if self.webhook_mode:
             url = f"{self.runtime.settings.public_base_url}{WEBHOOK_PATH}"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
+import segno
+
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.i18n import format_short_day
-from bot.core.messages import Option
+from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
 from bot.handlers.menu import menu_entry
 from bot.handlers.onboarding import AGE_BANDS
@@ -145,9 +149,19 @@ async def invite(ctx: Ctx) -> None:
         ctx.say(ctx.t("mentor.rotated"))
     link = invite_link(ctx, mentor.invite_code)
     text = ctx.t("mentor.invite_text", code=mentor.invite_code)
+    image = None
     if link:
         text += "\n" + ctx.t("mentor.invite_link", link=link)
-    ctx.say(text, [ctx.opt("rotate", "mentor.rotate"), ctx.opt("back", "nav.back")])
+        image = invite_qr(ctx, link)
+    ctx.say(text, [ctx.opt("rotate", "mentor.rotate"), ctx.opt("back", "nav.back")], image=image)
+
+
+def invite_qr(ctx: Ctx, link: str) -> Attachment:
+    """A QR code of the invite link: the person scans it with the phone camera and lands in the bot."""
+    path = ctx.services.files_dir / f"invite-{secrets.token_urlsafe(12)}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    segno.make(link, error="m").save(str(path), kind="png", scale=8, border=2)
+    return Attachment(path, "ma-moi.png", "image/png")
 
 
 def invite_link(ctx: Ctx, code: str) -> str | None:

@@ -1,0 +1,45 @@
+"""A mentor's Telegram invite link (?start=m_<code>) through the fake Telegram server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.core.messages import Incoming
+from bot.db.network import Mentor, Mentorship
+from bot.network import mentors as net
+from tests.fakes import FakeTelegramServer
+from tests.test_telegram import running_bot, tg  # noqa: F401  (the fake-server fixture)
+
+
+async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: FakeTelegramServer) -> None:  # noqa: F811
+    async with running_bot(tmp_path, tg, webhook=False) as bot:
+        engine = bot.runtime.engine
+        for step, text in enumerate(["/start", "đồng ý", "Anh Tuấn", "2", "1", "tổ 3", "dang ky lam dai su so",
+                                     "Nguyễn Minh Tuấn", "doan thanh nien"]):
+            await engine.handle(Incoming("web", "mentor-web", f"w{step}", text=text))
+        async with bot.runtime.db.transaction() as session:
+            mentor = await session.scalar(select(Mentor))
+            await net.decide(session, mentor, True, actor="test")
+            code = mentor.invite_code
+        replies = await engine.handle(Incoming("web", "mentor-web", "w-inv1", text="menu"))
+        replies = await engine.handle(Incoming("web", "mentor-web", "w-inv2", text="dai su so"))
+        replies = await engine.handle(Incoming("web", "mentor-web", "w-inv3", text="moi nguoi hoc"))
+        assert f"https://t.me/test_bot?start=m_{code}" in replies[-1].text
+        assert replies[-1].image is not None and replies[-1].image.path.read_bytes()[:4] == b"\x89PNG"
+
+        question = await bot.type(f"/start m_{code}", user=777)
+        assert "Đồng ý để Nguyễn Minh Tuấn" in question[-1].text
+        assert question[-1].button_texts() == ["Có", "Không, cảm ơn"]
+        welcome = await bot.tap("yes", user=777)
+        assert "là người hướng dẫn của bạn" in welcome[0].text
+        assert "Trước khi bắt đầu" in welcome[-1].text  # a newcomer continues with the privacy notice
+        async with bot.runtime.db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Mentorship)) == 1
+
+        refusal = await bot.type(f"/start m_{code}", user=778)
+        await bot.tap("no", user=778)
+        assert "không ghi gì" in "".join(c.text for c in tg.sent_to(778)[len(refusal):])
+        async with bot.runtime.db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Mentorship)) == 1
