@@ -223,3 +223,29 @@ def test_cli_admin_add_and_audit(tmp_path, monkeypatch) -> None:  # type: ignore
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["audit"])
     assert "role.change" in result.output and "zalo:777" in result.output
+
+
+async def test_admin_gives_a_tdp_leader_role_in_chat(runtime) -> None:  # type: ignore[no-untyped-def]
+    async with runtime.db.transaction() as session:
+        ward = await session.scalar(select(Ward).where(Ward.code == "hung-dao"))
+        session.add(User(channel="telegram", external_id="boss", role="admin", ward_id=ward.id, state="menu",
+                         state_data={}))
+
+    async def say(text: str, who: str = "boss"):  # type: ignore[no-untyped-def]
+        return await runtime.engine.handle(Incoming("telegram", who, None, text=text))
+
+    await say("menu")
+    await say("can bo phuong")
+    replies = await say("them can bo to truong")
+    assert replies[-1].screen == "staff.roles"
+    replies = await say("zalo:leader-1 tdp-leader tổ 5")
+    assert "tdp-leader" in replies[-1].text
+    async with runtime.db.sessions() as session:
+        leader = await session.scalar(select(User).where(User.external_id == "leader-1"))
+        tdp = await session.get(Tdp, leader.scope_tdp_id)
+        assert leader.role == "tdp-leader" and tdp.number == 5
+        assert await session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "role.change")) == 1
+    await runtime.engine.handle(Incoming("zalo", "leader-1", None, text="xin chào"))
+    replies = await runtime.engine.handle(Incoming("zalo", "leader-1", None, text="để sau"))
+    assert replies[-1].options[0].label == "Cán bộ phường"

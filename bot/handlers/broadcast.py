@@ -19,7 +19,7 @@ from bot.handlers.staff import actor, refuse_unless_staff
 from bot.roles import staff_tdp_scope
 from bot.units import tdp_number
 
-AUDIENCES = ("all", "uncertified", "mentor", "learner", "tdp")
+AUDIENCES = ("all", "uncertified", "not_started", "mentor", "learner", "tdp")
 
 
 async def _audience(ctx: Ctx) -> Audience:

@@ -19,7 +19,8 @@ from bot.db.network import Mentor, Mentorship
 from bot.handlers.menu import menu_entry
 from bot.network import mentors as net
 from bot.outbox import enqueue
-from bot.roles import is_staff, staff_tdp_scope
+from bot.roles import is_admin, is_staff, staff_tdp_scope
+from bot.units import tdp_number
 
 
 async def staff_only(ctx: Ctx) -> bool:
@@ -44,15 +45,53 @@ async def staff_home(ctx: Ctx) -> None:
     if not await refuse_unless_staff(ctx):
         return
     targets = {"broadcast": "broadcast.compose", "broadcasts": "broadcast.list", "report": "staff.report",
-               "mentors": "staff.mentors", "network": "staff.network"}
+               "mentors": "staff.mentors", "network": "staff.network", "roles": "staff.roles"}
     if ctx.option in targets:
         await ctx.go(targets[ctx.option])
         return
     pending = await ctx.session.scalar(select(func.count()).select_from(Mentor).where(Mentor.status == "pending"))
-    ctx.say(ctx.t("staff.title", pending=pending or 0), [
-        ctx.opt("broadcast", "staff.broadcast"), ctx.opt("broadcasts", "staff.broadcasts"),
-        ctx.opt("report", "staff.report"), ctx.opt("mentors", "staff.mentors", n=pending or 0),
-        ctx.opt("network", "staff.network"), ctx.opt("menu", "menu.back_to_menu")])
+    options = [ctx.opt("broadcast", "staff.broadcast"), ctx.opt("broadcasts", "staff.broadcasts"),
+               ctx.opt("report", "staff.report"), ctx.opt("mentors", "staff.mentors", n=pending or 0),
+               ctx.opt("network", "staff.network")]
+    options.append(ctx.opt("roles", "staff.roles") if is_admin(ctx.user, ctx.settings)
+                   else ctx.opt("menu", "menu.back_to_menu"))
+    ctx.say(ctx.t("staff.title", pending=pending or 0), options)
+
+
+@flow.screen("staff.roles", help="help.staff_roles", free_text=True)
+async def roles(ctx: Ctx) -> None:
+    """Admins give roles in chat: "telegram:123456 staff" or "zalo:abc tdp-leader 5"."""
+    if not is_admin(ctx.user, ctx.settings):
+        ctx.session.add(AuditEntry(actor=actor(ctx), action="staff.refused", target="staff.roles"))
+        await ctx.home(ctx.t("staff.refused"))
+        return
+    if ctx.entering or not ctx.text:
+        ctx.say(ctx.t("staff.roles_ask"), [ctx.opt("back", "nav.back")])
+        return
+    parts = ctx.text.split()
+    channel, _, external = parts[0].partition(":") if parts else ("", "", "")
+    role = parts[1].lower() if len(parts) > 1 else ""
+    number = tdp_number(" ".join(parts[2:])) if len(parts) > 2 else None
+    if channel not in ("telegram", "zalo") or not external or role not in ("staff", "tdp-leader", "admin", "learner") \
+            or (role == "tdp-leader" and number is None):
+        ctx.say(ctx.t("staff.roles_bad"), [ctx.opt("back", "nav.back")])
+        return
+    scope = None
+    if role == "tdp-leader":
+        scope = await ctx.session.scalar(select(Tdp.id).where(Tdp.ward_id == ctx.user.ward_id, Tdp.number == number)) \
+            if ctx.user.ward_id else await ctx.session.scalar(select(Tdp.id).where(Tdp.number == number))
+        if scope is None:
+            ctx.say(ctx.t("onboarding.tdp_not_found"), [ctx.opt("back", "nav.back")])
+            return
+    person = await ctx.session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    if person is None:
+        person = User(channel=channel, external_id=external, state=None, state_data={})
+        ctx.session.add(person)
+        await ctx.session.flush()
+    person.role, person.scope_tdp_id = role, scope
+    ctx.session.add(AuditEntry(actor=actor(ctx), action="role.change", target=f"{channel}:{external}",
+                               detail=f"role={role} tdp={number or ''}"))
+    ctx.say(ctx.t("staff.roles_done", who=f"{channel}:{external}", role=role), [ctx.opt("back", "nav.back")])
 
 
 @flow.screen("staff.mentors", help="help.staff")
