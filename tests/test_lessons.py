@@ -169,3 +169,18 @@ async def test_wrong_check_answer_still_completes_with_feedback(chat) -> None:  
 def test_topic_reading_time_uses_every_word() -> None:
     lesson = shipped_content().lessons_by_topic["vneid"][0]
     assert lesson_words(lesson) > sum(len(step.text.split()) for step in lesson.steps)
+
+
+async def test_typed_shortcuts_open_a_topic_or_a_lesson(chat) -> None:  # type: ignore[no-untyped-def]
+    await chat.send("/start")
+    await chat.send("de sau")
+    await chat.send("hoc vneid")
+    assert chat.screen == "topic.lessons" and "VNeID" in chat.last.text
+    await chat.send("bai 2")
+    assert chat.screen == "lesson.step" and shipped_content().lessons["vneid-2"].title in chat.last.text
+    await chat.send("menu")
+    await chat.send("an toan tren mang")
+    assert chat.screen == "topic.lessons" and "An toàn trên mạng" in chat.last.text
+    await chat.send("menu")
+    await chat.send("ck nham tien thi sao")
+    assert chat.screen == "faq.answer" and "ngân hàng" in chat.last.text

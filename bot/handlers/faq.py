@@ -7,10 +7,12 @@ not answer is kept, masked, so staff grow the FAQ from real questions
 
 from __future__ import annotations
 
+import re
+
 from bot.core.context import Ctx
 from bot.core.engine import AGAIN
 from bot.core.flow import flow
-from bot.core.matching import fold
+from bot.core.matching import fold, match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import ENTRIES, menu_entry
@@ -18,6 +20,9 @@ from bot.lessons.search import Hit
 from bot.logs import mask
 
 MIN_QUESTION = 3
+LESSON_NUMBER = re.compile(r"^(?:bai|bai hoc|hoc bai)\s*(\d{1,2})$")
+TOPIC_PREFIX = re.compile(r"^(?:hoc|hoc bai|bai hoc|chu de|xem)\s+")
+CONFIDENT = 50.0  # a search hit this good wins over a vague resemblance to one of the screen's choices
 STOP_WORDS = {"tat thong bao", "khong nhan thong bao", "ngung thong bao", "huy thong bao", "stop announcements"}
 
 
@@ -104,8 +109,6 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
         ctx.say(ctx.t("notifications.stopped"), [ctx.opt("menu", "menu.back_to_menu")], screen="settings.notifications")
         return
     menu_labels = {e.option_id: e for e in ENTRIES}
-    from bot.core.matching import match_option
-
     labels = [Option(e.option_id, ctx.t(e.label_key)) for e in menu_labels.values()]
     picked = match_option(text, labels, cutoff=88)
     if picked.option is not None and picked.option.id != "resume":
@@ -113,13 +116,40 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
         if entry.visible is None or await entry.visible(ctx):
             await ctx.go(entry.screen)
             return
+    if await open_topic_or_lesson(ctx, text):
+        return
+    hits = ctx.services.content.search_index().search(text, limit=4)
+    if hits and (hits[0].score >= CONFIDENT or not candidates):
+        await show_hit(ctx, hits[0], others=[_hit_option(h) for h in hits[1:]], extra=_back_option(ctx))
+        return
     if candidates:
         ctx.say(ctx.t("engine.did_you_mean"), candidates + [ctx.opt(AGAIN, "engine.show_again"),
                                                            ctx.opt("menu", "menu.back_to_menu")], screen="fallback")
         return
-    if await answer(ctx, text, extra=_back_option(ctx)):
-        return
     await no_answer(ctx, text)
+
+
+async def open_topic_or_lesson(ctx: Ctx, text: str) -> bool:
+    """"học vneid", "an toàn", "bài 2": straight to the topic, or to lesson 2 of the topic last opened."""
+    content = ctx.services.content
+    words = fold(text)
+    lesson_number = LESSON_NUMBER.match(words)
+    if lesson_number:
+        topic_id = ctx.memory.get("topic")
+        lessons = content.lessons_by_topic.get(topic_id or "", [])
+        index = int(lesson_number.group(1)) - 1
+        if 0 <= index < len(lessons):
+            await ctx.go("lesson.step", lesson=lessons[index].id, step=0)
+        else:
+            await ctx.go("topic.list")
+        return True
+    topic_words = TOPIC_PREFIX.sub("", words)
+    topics = [Option(t.id, t.short) for t in content.topics] + [Option(t.id, t.title) for t in content.topics]
+    picked = match_option(topic_words, topics, cutoff=88)
+    if picked.option is None:
+        return False
+    await ctx.go("topic.lessons", topic=picked.option.id, page=0)
+    return True
 
 
 menu_entry(35, "faq", "menu.faq", "faq.ask")

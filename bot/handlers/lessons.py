@@ -111,6 +111,7 @@ async def topic_lessons(ctx: Ctx) -> None:
         await ctx.replace("topic.list")
         return
     lessons = content.lessons_by_topic.get(topic.id, [])
+    ctx.memory["topic"] = topic.id  # "bài 2" typed later means lesson 2 of this topic
     if ctx.option and ctx.option.startswith("lesson:"):
         lesson = content.lessons.get(ctx.option[7:])
         if lesson is not None:
