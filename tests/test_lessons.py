@@ -184,3 +184,22 @@ async def test_typed_shortcuts_open_a_topic_or_a_lesson(chat) -> None:  # type: 
     await chat.send("menu")
     await chat.send("ck nham tien thi sao")
     assert chat.screen == "faq.answer" and "ngân hàng" in chat.last.text
+
+
+def test_content_check_command_prints_the_table_and_fails_on_problems(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from bot import cli
+    from bot.lessons import check as check_module
+
+    monkeypatch.setenv("CERT_SIGNING_KEY", "x" * 32)
+    result = CliRunner().invoke(cli.app, ["content", "check"])
+    assert result.exit_code == 0, result.output
+    assert "vneid" in result.output and "content is valid" in result.output and "minutes" in result.output
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    (root / "lessons" / "vneid.yaml").write_text("topic: vneid\nlessons: []\n", encoding="utf-8")
+    monkeypatch.setattr(check_module, "CONTENT_DIR", root)
+    monkeypatch.setattr(check_module.check, "__defaults__", (root,))
+    result = CliRunner().invoke(cli.app, ["content", "check"])
+    assert result.exit_code == 1 and "vneid.yaml:2" in result.output
