@@ -7,6 +7,7 @@ step, a free-text question). Run: .venv/bin/python bench/turns.py
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiohttp import ClientSession  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Incoming  # noqa: E402
@@ -81,6 +83,42 @@ async def through_web(runtime) -> tuple[float, list[float]]:  # type: ignore[no-
     return elapsed, latencies
 
 
+async def costs_per_turn(runtime, people: int = 10) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """SQL statements and milliseconds inside the writer's transaction per turn, from a short extra run.
+
+    Counted apart from the timed runs above, so that counting costs them nothing.
+    """
+    statements, held = 0, 0.0
+    db = runtime.db
+    plain = db.transaction
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    @contextlib.asynccontextmanager
+    async def timed():  # type: ignore[no-untyped-def]
+        nonlocal held
+        started = time.perf_counter()
+        try:
+            async with plain() as session:
+                yield session
+        finally:
+            held += time.perf_counter() - started
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    db.transaction = timed  # type: ignore[method-assign]
+    try:
+        for n in range(people):  # one at a time: no waiting for the lock in the figure
+            for step, text in enumerate(SCRIPT):
+                await runtime.engine.handle(Incoming("telegram", f"c{n}", f"c{n}-{step}", text=text))
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        del db.transaction
+    turns = people * len(SCRIPT)
+    return statements / turns, held * 1000 / turns
+
+
 def row(name: str, elapsed: float, latencies: list[float]) -> str:
     return (f"{name:<14} {len(latencies):>6} {len(latencies) / elapsed:>9.0f} "
             f"{statistics.median(latencies) * 1000:>8.1f} {percentile(latencies, 0.99) * 1000:>8.1f}")
@@ -91,11 +129,14 @@ async def main() -> dict[str, float]:
         runtime = await make_runtime(directory)
         engine_time, engine_lat = await through_engine(runtime)
         web_time, web_lat = await through_web(runtime)
+        statements, held_ms = await costs_per_turn(runtime)
         await runtime.close()
     print(f"turns: {USERS} residents × {len(SCRIPT)} turns, concurrently, SQLite (WAL)")
     print(f"{'path':<14} {'turns':>6} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print(row("engine", engine_time, engine_lat))
     print(row("web API", web_time, web_lat))
+    print(f"per turn (one resident at a time): {statements:.1f} SQL statements, "
+          f"{held_ms:.2f} ms in the writing transaction (BEGIN IMMEDIATE … COMMIT)")
     return {"engine turns/s": TURNS / engine_time, "engine p99 ms": percentile(engine_lat, 0.99) * 1000,
             "web turns/s": TURNS / web_time, "web p99 ms": percentile(web_lat, 0.99) * 1000}
 

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_SQLITE_URL
     redis_url: str | None = None
+    redis_prefix: str = Field("bot:", pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=1, le=65535)
     public_base_url: str | None = None

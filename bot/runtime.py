@@ -1,15 +1,25 @@
-"""Builds the running product from settings: database, reference data, content, engine."""
+"""Builds the running product from settings: database, reference data, content, engine.
+
+With `REDIS_URL` set (scale-out mode) the engine's per-person lock and the
+channels' rate limiters are shared through Redis (see `bot.scale`); without it
+they live in this process, which is all one process needs.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
+from bot.channels.sender import RateLimiter, TokenBucket
 from bot.config import Settings
 from bot.core.engine import Engine
+from bot.core.locks import KeyedLock
 from bot.core.services import Services
 from bot.db.session import Database
 from bot.lessons.loader import Content, load_content
+from bot.scale.limiter import SharedTokenBucket
+from bot.scale.link import RedisLink
+from bot.scale.locks import SharedKeyedLock
 from bot.units import load_units, read_units
 
 log = logging.getLogger(__name__)
@@ -20,12 +30,30 @@ class Runtime:
     settings: Settings
     services: Services
     engine: Engine
+    redis: RedisLink | None = None
 
     @property
     def db(self) -> Database:
         return self.services.db
 
+    def limiter(self, rate: float) -> RateLimiter:
+        """A channel sender's limiter: shared by every process through Redis when scaled out.
+
+        The bucket holds 10 ms worth of sends (at least one): a sender whose event loop
+        answers a few milliseconds late does not lose its slot, and no second ever sees
+        more than `rate` + 1 % (at the default 25/s the bucket holds exactly one).
+        """
+        burst = max(1.0, rate / 100)
+        if self.redis is not None:
+            return SharedTokenBucket(self.redis, rate, burst)
+        return TokenBucket(rate, burst)
+
     async def close(self) -> None:
+        locks = self.engine.locks
+        if isinstance(locks, SharedKeyedLock):
+            await locks.close()
+        if self.redis is not None:
+            await self.redis.close()
         await self.services.db.dispose()
 
 
@@ -41,4 +69,11 @@ async def build_runtime(
         async with database.transaction() as session:
             wards, tdps = await load_units(session, read_units())
         log.info("reference data loaded: %d wards, %d TDPs", wards, tdps)
-    return Runtime(settings, services, Engine(services))
+    link: RedisLink | None = None
+    locks = KeyedLock()
+    if settings.redis_url:
+        link = RedisLink(settings.redis_url, settings.redis_prefix)
+        locks = SharedKeyedLock(link)
+        if await link.ping():
+            log.info("scale-out mode: per-person locks and rate limits shared through redis")
+    return Runtime(settings, services, Engine(services, locks), link)

@@ -54,7 +54,7 @@ from aiohttp import ClientError, web
 from pydantic import ValidationError
 
 from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
-from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender, TokenBucket
+from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
@@ -170,7 +170,7 @@ class TelegramChannel:
         self._owns_bot = bot is None
         self.bot = bot or self._make_bot()
         self.sender = Sender(
-            CHANNEL, self._deliver, classify, limiter=TokenBucket(settings.telegram_rate), db=runtime.db,
+            CHANNEL, self._deliver, classify, limiter=runtime.limiter(settings.telegram_rate), db=runtime.db,
             per_chat_interval=per_chat_interval, typing_delay=typing_delay,
         )
         self.dispatcher = Dispatcher()

@@ -28,7 +28,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot.channels.render import channel_text, explain_text_only, split_text, with_numbered_options
-from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender, TokenBucket
+from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
 from bot.config import Settings, SettingsError
 from bot.core.messages import Incoming, Reply
 from bot.logs import mask
@@ -218,7 +218,7 @@ class ZaloChannel:
         token = settings.zalo_bot_token.get_secret_value() if settings.zalo_bot_token else ""
         self.client = client or ZaloClient(token, settings.zalo_api_url)
         self.sender = Sender(
-            CHANNEL, self._deliver, classify, limiter=TokenBucket(settings.zalo_rate), db=runtime.db,
+            CHANNEL, self._deliver, classify, limiter=runtime.limiter(settings.zalo_rate), db=runtime.db,
             per_chat_interval=per_chat_interval, typing_delay=typing_delay,
         )
         self._tasks: set[asyncio.Task[None]] = set()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 MAX_HOPS = 12
 HISTORY_LIMIT = 15
+T = TypeVar("T")
 
 
 class FlowError(RuntimeError):
@@ -39,6 +42,24 @@ class Ctx:
     deleted: bool = False
     replies: list[Reply] = field(default_factory=list)
     _hops: int = 0
+    _answers: dict[str, Any] | None = None
+
+    async def answer_once(self, key: str, ask: Callable[[], Awaitable[T]]) -> T:
+        """`await ask()`, asked once per `reading()` block (the menu asks "is this a mentor?" twice)."""
+        if self._answers is None:
+            return await ask()
+        if key not in self._answers:
+            self._answers[key] = await ask()
+        return self._answers[key]  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A stretch of reads only (the menu's `visible` checks): nothing written in it can change an answer."""
+        outer, self._answers = self._answers, {}
+        try:
+            yield
+        finally:
+            self._answers = outer
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]

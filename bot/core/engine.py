@@ -13,11 +13,12 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.context import Ctx
 from bot.core.flow import flow
@@ -33,6 +34,18 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4000
 AGAIN = "again"
 GLOBAL_IDS = frozenset({"menu", "back", "help", "cancel"})
+
+# Built once: SQLAlchemy then also computes their cache keys once, not at every turn.
+_RECORD_UPDATE = {  # on the table, not the mapped class: a plain INSERT, not the ORM's bulk-insert path
+    "postgresql": pg_insert(ProcessedUpdate.__table__).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(ProcessedUpdate.__table__).on_conflict_do_nothing(),
+}
+_USER_BY_KEY = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+_SAVE_STATE = (
+    update(User.__table__)
+    .where(User.__table__.c.id == bindparam("user_id"))
+    .values(state=bindparam("state"), state_data=bindparam("state_data"), last_seen_at=bindparam("last_seen_at"))
+)
 
 
 def _options(raw: list[dict[str, str]] | None) -> list[Option]:
@@ -66,11 +79,10 @@ class Engine:
 
     async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Records the update id; False when it was recorded before (one round trip, no race)."""
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = _RECORD_UPDATE["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]
+        now = datetime.now(timezone.utc)
         result = await session.execute(
-            insert(ProcessedUpdate)
-            .values(channel=incoming.channel, update_id=str(incoming.update_id), processed_at=datetime.now(timezone.utc))
-            .on_conflict_do_nothing()
+            insert, {"channel": incoming.channel, "update_id": str(incoming.update_id), "processed_at": now}
         )
         return result.rowcount == 1
 
@@ -79,9 +91,7 @@ class Engine:
             return await session.get(ProcessedUpdate, (incoming.channel, str(incoming.update_id))) is not None
 
     async def _load_user(self, session: AsyncSession, incoming: Incoming) -> User:
-        user = await session.scalar(
-            select(User).where(User.channel == incoming.channel, User.external_id == incoming.external_id)
-        )
+        user = await session.scalar(_USER_BY_KEY, {"channel": incoming.channel, "external_id": incoming.external_id})
         if user is None:
             user = User(
                 channel=incoming.channel,
@@ -120,7 +130,7 @@ class Engine:
         await self._dispatch(ctx, shown, own)
         self._ensure_way_on(ctx)
         if not ctx.deleted:
-            self._save(ctx, own)
+            await self._save(ctx, own)
         return ctx.replies
 
     async def _dispatch(self, ctx: Ctx, shown: list[Option], own: list[Option]) -> None:
@@ -221,17 +231,29 @@ class Engine:
         elif not any(reply.options for reply in ctx.replies):
             ctx.replies[-1].options = [ctx.opt("menu", "menu.back_to_menu")]
 
-    def _save(self, ctx: Ctx, previous_own: list[Option]) -> None:
+    async def _save(self, ctx: Ctx, previous_own: list[Option]) -> None:
         last_options = next((r.options for r in reversed(ctx.replies) if r.options), [])
         final_screen_replies = [r for r in ctx.replies if r.screen == ctx.screen and r.options]
         own = final_screen_replies[-1].options if final_screen_replies else previous_own
         user = ctx.user
-        user.state = ctx.screen
-        user.state_data = {
-            "data": ctx.data,
-            "history": ctx.history,
-            "options": _dump(last_options),
-            "screen_options": _dump(own),
-            "memory": ctx.memory,
+        values = {
+            "state": ctx.screen,
+            "state_data": {
+                "data": ctx.data,
+                "history": ctx.history,
+                "options": _dump(last_options),
+                "screen_options": _dump(own),
+                "memory": ctx.memory,
+            },
+            "last_seen_at": datetime.now(timezone.utc),
         }
-        user.last_seen_at = datetime.now(timezone.utc)
+        row = inspect(user)
+        if not row.persistent or row.modified:  # a new row, or other changes to write: the ORM writes all at once
+            for key, value in values.items():
+                setattr(user, key, value)
+            return
+        # Otherwise one prepared UPDATE instead of the ORM's unit of work at commit (about 15% of a
+        # turn's CPU); the object then holds these values as saved.
+        await ctx.session.execute(_SAVE_STATE, {"user_id": user.id, **values})
+        for key, value in values.items():
+            set_committed_value(user, key, value)

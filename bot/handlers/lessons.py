@@ -30,7 +30,7 @@ def _icon(lesson_id: str, progress: dict) -> str:
 
 
 async def has_lesson_in_progress(ctx: Ctx) -> bool:
-    return prog.in_progress(await _progress(ctx)) is not None
+    return await prog.has_open_lesson(ctx.session, ctx.user.id)
 
 
 async def start_lesson(ctx: Ctx, lesson: Lesson, step: int = 0) -> None:

@@ -26,7 +26,7 @@ async def _mentor(ctx: Ctx) -> Mentor | None:
 
 
 async def is_mentor(ctx: Ctx) -> bool:
-    return await _mentor(ctx) is not None
+    return await ctx.answer_once("is_mentor", lambda: net.is_approved_mentor(ctx.session, ctx.user.id))
 
 
 async def not_mentor(ctx: Ctx) -> bool:

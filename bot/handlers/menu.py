@@ -32,7 +32,8 @@ def menu_entry(order: int, option_id: str, label_key: str, screen: str,
 
 
 async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
-    return [e for e in ENTRIES if e.visible is None or await e.visible(ctx)]
+    with ctx.reading():  # `visible` checks only read, so a question two of them ask is asked once
+        return [e for e in ENTRIES if e.visible is None or await e.visible(ctx)]
 
 
 @flow.screen("menu", help="help.menu")

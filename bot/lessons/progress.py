@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import LessonProgress
 from bot.db.models import User
 from bot.lessons.path import StartAnswers
+
+_OPEN_LESSON = (  # built once
+    select(LessonProgress.id)
+    .where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.completed_at.is_(None))
+    .limit(1)
+)
 
 
 def answers_of(user: User, data: dict | None = None) -> StartAnswers:
@@ -25,6 +31,11 @@ def answers_of(user: User, data: dict | None = None) -> StartAnswers:
 async def progress_of(session: AsyncSession, user_id: int) -> dict[str, LessonProgress]:
     rows = await session.scalars(select(LessonProgress).where(LessonProgress.user_id == user_id))
     return {row.lesson_id: row for row in rows}
+
+
+async def has_open_lesson(session: AsyncSession, user_id: int) -> bool:
+    """`in_progress(progress_of(…)) is not None`: one row of one column instead of every row."""
+    return await session.scalar(_OPEN_LESSON, {"user_id": user_id}) is not None
 
 
 async def record_step(session: AsyncSession, user_id: int, lesson_id: str, topic_id: str, step: int) -> LessonProgress:

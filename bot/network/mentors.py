@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import Certificate, LessonProgress
@@ -19,6 +19,7 @@ from bot.db.network import ApprovalCode, Mentor, Mentorship
 from bot.quiz.codes import ALPHABET
 
 STUCK_AFTER = timedelta(days=7)
+_MENTOR_STATUS = select(Mentor.status).where(Mentor.user_id == bindparam("user_id"))  # built once
 
 
 def random_code(length: int = 8) -> str:
@@ -36,6 +37,12 @@ def normalize_code(text: str) -> str:
 
 async def mentor_of_user(session: AsyncSession, user_id: int) -> Mentor | None:
     return await session.scalar(select(Mentor).where(Mentor.user_id == user_id))
+
+
+async def is_approved_mentor(session: AsyncSession, user_id: int) -> bool:
+    """`approved_mentor(…) is not None`, reading one column instead of building the Mentor."""
+    status = await session.scalar(_MENTOR_STATUS, {"user_id": user_id})
+    return status == "approved"
 
 
 async def approved_mentor(session: AsyncSession, user_id: int) -> Mentor | None:
