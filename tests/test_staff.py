@@ -249,3 +249,25 @@ async def test_admin_gives_a_tdp_leader_role_in_chat(runtime) -> None:  # type: 
     await runtime.engine.handle(Incoming("zalo", "leader-1", None, text="xin chào"))
     replies = await runtime.engine.handle(Incoming("zalo", "leader-1", None, text="để sau"))
     assert replies[-1].options[0].label == "Cán bộ phường"
+
+
+async def test_staff_get_the_quarterly_report_in_chat(runtime) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    await seed(runtime)
+
+    async def say(text: str):  # type: ignore[no-untyped-def]
+        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text))
+
+    await say("menu")
+    await say("can bo phuong")
+    await say("bao cao tien do")
+    replies = await say("quy nay")
+    report = next(r for r in replies if r.screen == "report")
+    assert report.document.path.suffix == ".xlsx" and report.image.path.read_bytes()[:4] == b"\x89PNG"
+    assert "người trưởng thành" in report.text and len(report.text) <= 600
+    workbook = load_workbook(report.document.path)
+    assert {"Tổng hợp", "Theo tổ dân phố"} <= set(workbook.sheetnames)
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "report.export", AuditEntry.actor == "telegram:staff")) == 1
