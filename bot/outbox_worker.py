@@ -41,7 +41,7 @@ class OutboxWorker:
         self.batch, self.poll = batch, poll
         self.sent = 0
 
-    async def claim(self) -> list[tuple[int, str, str, Reply, int]]:
+    async def claim(self) -> list[tuple[int, str, str, Reply, int, int | None]]:
         now = datetime.now(timezone.utc)
         async with self.db.transaction() as session:
             await session.execute(update(OutboxMessage).where(
@@ -66,7 +66,7 @@ class OutboxWorker:
             for message, channel, external_id in rows:
                 options = [Option(o["id"], o["label"]) for o in message.options or []]
                 claimed.append((message.id, channel, external_id, Reply(message.text, options, "broadcast"),
-                                message.priority))
+                                message.priority, message.broadcast_id))
             await session.execute(update(Broadcast).where(Broadcast.status == "queued", Broadcast.id.in_(
                 select(OutboxMessage.broadcast_id).where(OutboxMessage.id.in_(ids)))).values(status="sending"))
             return claimed
@@ -80,37 +80,38 @@ class OutboxWorker:
         await self._record(row_id, str(outcome))
 
     async def _record(self, row_id: int, outcome: str) -> None:
+        """One short transaction per message, before the next one is recorded: "sent" is never lost."""
         now = datetime.now(timezone.utc)
         async with self.db.transaction() as session:
+            if outcome in ("sent", "unreachable"):
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                    status=outcome, sent_at=now if outcome == "sent" else None))
+                self.sent += outcome == "sent"
+                return
             message = await session.get(OutboxMessage, row_id)
             if message is None:
                 return
-            if outcome == "sent":
-                message.status, message.sent_at = "sent", now
-                self.sent += 1
-            elif outcome == "unreachable":
-                message.status = "unreachable"
-            else:
-                message.attempts += 1
-                give_up = message.attempts >= MAX_ATTEMPTS
-                message.status = "failed" if give_up else "queued"
-                message.not_before = now + timedelta(seconds=min(600, 5 * 2 ** message.attempts))
-            if message.broadcast_id is not None:
-                await self._finish_broadcast(session, message.broadcast_id)
+            message.attempts += 1
+            give_up = message.attempts >= MAX_ATTEMPTS
+            message.status = "failed" if give_up else "queued"
+            message.not_before = now + timedelta(seconds=min(600, 5 * 2 ** message.attempts))
 
-    @staticmethod
-    async def _finish_broadcast(session, broadcast_id: int) -> None:  # type: ignore[no-untyped-def]
-        pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(and_(
-            OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(("queued", "sending")))))
-        if not pending:
-            await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status != "cancelled")
-                                  .values(status="done"))
+    async def _finish_broadcasts(self, broadcast_ids: set[int]) -> None:
+        """Broadcasts of the batch with nothing left to send are done (checked once per batch, not per row)."""
+        async with self.db.transaction() as session:
+            for broadcast_id in broadcast_ids:
+                pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(and_(
+                    OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(("queued", "sending")))))
+                if not pending:
+                    await session.execute(update(Broadcast).where(
+                        Broadcast.id == broadcast_id, Broadcast.status != "cancelled").values(status="done"))
 
     async def run_once(self) -> int:
         """Claims one batch and sends it; returns how many rows it handled."""
         claimed = await self.claim()
         if claimed:
-            await asyncio.gather(*(asyncio.shield(self._send_one(*row)) for row in claimed))
+            await asyncio.gather(*(asyncio.shield(self._send_one(*row[:5])) for row in claimed))
+            await self._finish_broadcasts({row[5] for row in claimed if row[5] is not None})
         return len(claimed)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
