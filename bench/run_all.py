@@ -47,13 +47,16 @@ def machine() -> str:
     with open("/proc/meminfo", encoding="utf-8") as info:
         ram = int(next(line for line in info if line.startswith("MemTotal")).split()[1]) / 2**20
     versions = []
-    for command in (["psql", "--version"], ["redis-server", "--version"]):
+    for command, pattern, name in ((["psql", "--version"], r"(\d+\.\d+)", "PostgreSQL"),
+                                   (["redis-server", "--version"], r"v=(\d+\.\d+\.\d+)", "Redis")):
         try:
-            versions.append(subprocess.run(command, capture_output=True, text=True, timeout=10).stdout.strip())
+            text = subprocess.run(command, capture_output=True, text=True, timeout=10).stdout
         except OSError:
-            pass
+            continue
+        match = re.search(pattern, text)
+        versions.append(f"{name} {match.group(1) if match else '?'}")
     return (f"{os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}; " + "; ".join(v.split(" (")[0] for v in versions))
+            f"{platform.system()} {platform.release()}, " + ", ".join(versions))
 
 
 def wait_until_quiet(limit: float, busy_share: float = 0.15) -> float:

@@ -60,6 +60,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+OTHER_LIMIT = 0.15
+"""A run during which other programs used more CPU than this (cores) is measured again."""
+TRIES = 3
+
+
+def wait_until_quiet(limit: float = 300.0, busy_share: float = 0.15) -> float:
+    """Waits (up to `limit` s) until the machine is nearly idle; returns the last busy share seen."""
+    deadline = time.monotonic() + limit
+    share = psutil.cpu_percent(interval=1.0) / 100
+    while share > busy_share and time.monotonic() < deadline:
+        share = psutil.cpu_percent(interval=2.0) / 100
+    return share
+
+
+async def measured_quietly(measure, other_of) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """`measure()` once the machine is idle; again (up to TRIES times) when another program took CPU meanwhile.
+
+    Keeps the least disturbed attempt and says how many were made."""
+    best: dict[str, Any] | None = None
+    for attempt in range(1, TRIES + 1):
+        await asyncio.to_thread(wait_until_quiet)
+        row = await measure()
+        row["attempts"] = attempt
+        if best is None or other_of(row) < other_of(best):
+            best = row
+        if other_of(row) <= OTHER_LIMIT:
+            break
+    assert best is not None
+    return best
+
+
 # ---- databases --------------------------------------------------------------------------------------------
 
 
@@ -460,7 +491,8 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{'web/s':>6} {'engine/s':>8} {'eng p99':>7}  CPU cores during webhook run")
     print(header)
     for name in names:
-        row = await measure_config(name, args.users, args.turns, args.profile, args.perf)
+        row = await measured_quietly(lambda: measure_config(name, args.users, args.turns, args.profile, args.perf),
+                                     lambda r: r["webhook_cpu_cores"]["other"])
         row["webhook_vs_echo"] = row["webhook_turns_s"] / echo
         results["configs"][name] = row
         cpu = ", ".join(f"{k} {v:.2f}" for k, v in row["webhook_cpu_cores"].items())

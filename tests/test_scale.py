@@ -12,7 +12,9 @@
 - Redis killed, restarted and paused under traffic: no update lost, nothing
   applied twice, every message sent, the outage logged once;
 - SQLite, the embedded default: 50 people at once plus a second process-like
-  writer, no "database is locked".
+  writer, no "database is locked";
+- `bot run --workers 2`: two processes on one port, a clean stop; several
+  processes refuse to start without PostgreSQL and Redis.
 
 Run as `python -m tests.test_scale <mode> <json>` the module is one of those processes.
 """
@@ -131,7 +133,13 @@ class Child:
             sys.executable, "-m", "tests.test_scale", mode, json.dumps(config), cwd=ROOT,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         child = cls(process)
-        await asyncio.wait_for(asyncio.shield(child._ready), 60)
+        try:
+            await asyncio.wait_for(asyncio.shield(child._ready), 60)
+        except BaseException:
+            child.kill()
+            await process.wait()
+            await child._reader
+            raise
         return child
 
     async def _read(self) -> None:
@@ -470,6 +478,80 @@ async def test_sqlite_file_takes_50_people_at_once_without_database_is_locked(tm
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == PEOPLE * 7 + 50
     await runtime.close()
+
+
+@pytest.fixture
+async def own_database() -> AsyncIterator[str]:
+    """A database of its own (`bot run` takes a URL, and a URL cannot name a schema)."""
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = PG_URL.replace("+asyncpg", "")
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_bot_run_with_two_workers_shares_the_port_and_stops_cleanly(own_database: str, prefix: str) -> None:
+    import os
+    import signal
+
+    import psutil
+    from aiohttp import ClientSession
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": own_database, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
+           "WEB_PORT": str(port), "CERT_SIGNING_KEY": "test-signing-key-0123456789abcdef"}
+    for name in ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "PUBLIC_BASE_URL"):
+        env.pop(name, None)
+    bot = await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv" / "bin" / "bot"), "run", "--workers", "2", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        assert bot.stdout is not None
+        while b"Bot is running with 2 web workers" not in (line := await asyncio.wait_for(bot.stdout.readline(), 60)):
+            assert line, "bot run stopped during start-up"
+        workers = psutil.Process(bot.pid).children()
+        listening = [w.pid for w in workers if any(c.laddr.port == port and c.status == "LISTEN"
+                                                   for c in w.net_connections("tcp"))]
+        assert len(listening) == 2, listening  # both workers on the same port (SO_REUSEPORT)
+        async with ClientSession() as http:
+            for n in range(6):
+                async with http.post(f"http://127.0.0.1:{port}/api/messages",
+                                     json={"user_id": "visitor-1", "text": "/start" if n == 0 else "menu"},
+                                     headers={"Connection": "close"}) as response:
+                    assert response.status == 200
+                    assert (await response.json())["replies"]
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), 30) == 0
+        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                       for pid in listening)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+
+
+def test_several_processes_need_postgresql_and_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CERT_SIGNING_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    for command in (["run", "--workers", "2"], ["run", "--web-only"], ["worker"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "PostgreSQL" in result.output or "postgresql" in result.output
+        assert "REDIS_URL" in result.output
 
 
 if __name__ == "__main__":
