@@ -312,6 +312,8 @@ class CpuMeter:
         gone = sum(cpu for pid, cpu in self.before["postgres"].items() if pid not in after["postgres"])
         used["postgres"] += ended - gone  # … minus what they had used before it
         self.cores = {name: seconds / self.elapsed for name, seconds in used.items()}
+        self.bot_split = sorted(((cpu - self.before["bot"].get(pid, 0.0)) / self.elapsed
+                                 for pid, cpu in after["bot"].items()), reverse=True)
         now = psutil.cpu_times()
         busy = sum(getattr(now, f) - getattr(self.machine_before, f)
                    for f in ("user", "system", "nice", "irq", "softirq"))
@@ -446,6 +448,7 @@ async def measure_config(name: str, users: int, turns: int, profile: bool = Fals
                 result["webhook_turns_s"] = len(latencies) / elapsed
                 result["webhook_p99_ms"] = percentile(latencies, 0.99) * 1000
                 result["webhook_cpu_cores"] = {k: round(v, 2) for k, v in meter.cores.items()}
+                result["webhook_cpu_per_bot_process"] = [round(v, 2) for v in meter.bot_split]
                 result["webhook_turns_per_bot_cpu_s"] = result["webhook_turns_s"] / max(meter.cores["bot"], 1e-9)
                 result["machine_busy_cores"] = round(meter.machine, 2)
                 elapsed, latencies = await web_api_turns(port)
@@ -499,7 +502,8 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{name:<8} {row['startup_s']:>7.1f} {row['idle_rss_mb']:>8.0f}/{row['idle_pss_mb']:<7.0f} "
               f"{row['webhook_turns_s']:>9.0f} {row['webhook_vs_echo']:>6.2f} {row['webhook_p99_ms']:>7.0f} "
               f"{row['web_turns_s']:>6.0f} {row['engine_turns_s']:>8.0f} {row['engine_p99_ms']:>7.0f}  "
-              f"{cpu}; machine {row['machine_busy_cores']:.2f}", flush=True)
+              f"{cpu}; machine {row['machine_busy_cores']:.2f}; per bot process "
+              f"{row['webhook_cpu_per_bot_process']}", flush=True)
         if row.get("perf"):
             print(f"   perf, whole machine (% of both cores' samples): {row['perf']['machine']}")
             print(f"   perf, inside the bot workers (% of all samples, by binary): {row['perf']['bot_by_dso']}")
