@@ -59,7 +59,7 @@ def _dump(options: list[Option]) -> list[dict[str, str]]:
 class Engine:
     def __init__(self, services: Services, locks: KeyedLock | None = None) -> None:
         self.services = services
-        self.locks = locks or KeyedLock()
+        self.locks = locks if locks is not None else KeyedLock()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Replies for `incoming`; an update id seen before gives no reply at all."""

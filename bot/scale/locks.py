@@ -155,9 +155,6 @@ class SharedKeyedLock(KeyedLock):
     def __len__(self) -> int:
         return len(self._turns)
 
-    def __bool__(self) -> bool:
-        return True  # `Engine(services, locks)` keeps `locks or KeyedLock()`: an idle lock must not look empty
-
     async def close(self) -> None:
         if self._keeper is not None:
             self._keeper.cancel()
