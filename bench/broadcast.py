@@ -88,24 +88,11 @@ async def child_worker(args: argparse.Namespace) -> None:
     channel.start_sending()
     channels = Channels({"telegram": channel})
     worker = OutboxWorker(runtime.db, deliver_through(channels), name=args.name, poll=0.2)
-    touched: set[int] = set()
-    if args.finish_per_batch:  # what-if: the "is the broadcast done?" count once per batch instead of per row
-        finish = OutboxWorker._finish_broadcast
-
-        async def later(_session, broadcast_id: int) -> None:  # type: ignore[no-untyped-def]
-            touched.add(broadcast_id)
-
-        OutboxWorker._finish_broadcast = staticmethod(later)  # type: ignore[method-assign]
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     started = time.perf_counter()
     while True:
-        handled = await worker.run_once()
-        for broadcast_id in list(touched):
-            touched.discard(broadcast_id)
-            async with runtime.db.transaction() as session:
-                await finish(session, broadcast_id)
-        if not handled:
+        if not await worker.run_once():
             async with runtime.db.sessions() as session:
                 left = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.status.in_(("queued", "sending"))))
@@ -120,7 +107,7 @@ async def child_worker(args: argparse.Namespace) -> None:
     await asyncio.to_thread(sys.stdin.readline)  # stay until the parent has read our CPU time
 
 
-async def measure_config(name: str, recipients: int, rate: float, what_if: bool = False) -> dict[str, Any]:
+async def measure_config(name: str, recipients: int, rate: float) -> dict[str, Any]:
     from bench.scale import REDIS_URL, CpuMeter, drop_redis_prefix, fresh_database
     from tests.fakes import FakeTelegramServer
 
@@ -134,7 +121,6 @@ async def measure_config(name: str, recipients: int, rate: float, what_if: bool 
             for index in range(workers):
                 command = [sys.executable, __file__, "--child", "--db", url, "--redis", redis, "--prefix", prefix,
                            "--api", tg.base_url, "--rate", str(rate), "--name", f"w{index}"]
-                command += ["--finish-per-batch"] if what_if else []
                 children.append(await asyncio.create_subprocess_exec(
                     *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE))
             for child in children:
@@ -178,8 +164,6 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--configs", default="sqlite,pg1,pg2,pg4")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--what-if", action="store_true", help="experiment: the outbox worker's per-row "
-                        "\"broadcast finished?\" count done once per batch instead (patched in the bench only)")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     print(f"broadcast: {args.recipients:,} recipients at a configured {args.rate:.0f} msg/s through the fake Bot API")
@@ -188,8 +172,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     ok = True
     for name in [n.strip() for n in args.configs.split(",") if n.strip()]:
-        row = results[name] = await measured_quietly(lambda: measure_config(name, args.recipients, args.rate,
-                                                                            args.what_if),
+        row = results[name] = await measured_quietly(lambda: measure_config(name, args.recipients, args.rate),
                                                      lambda r: r["cpu_cores"]["other"])
         share = row["achieved_rate"] / args.rate
         ok = ok and share >= TARGET_SHARE and row["lost"] == 0 and row["duplicated"] == 0 \
@@ -212,7 +195,6 @@ def child_main() -> None:
     parser.add_argument("--api")
     parser.add_argument("--rate", type=float)
     parser.add_argument("--name")
-    parser.add_argument("--finish-per-batch", action="store_true")
     logging.disable(logging.WARNING)
     asyncio.run(child_worker(parser.parse_args()))
 

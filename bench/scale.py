@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import signal
-import statistics
 import sys
 import tempfile
 import time

@@ -117,7 +117,10 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
-        import bot.handlers  # noqa: F401  (imported once, shared by the forked workers)
+        import bot.channels.telegram  # noqa: F401  (imported once here, shared by the forked workers:
+        import bot.channels.zalo  # noqa: F401  aiogram alone takes ~2.5 s and ~60 MB to import)
+        import bot.handlers  # noqa: F401
+        import bot.web.app  # noqa: F401
         from bot.lessons.loader import load_content
 
         started = time.monotonic()
