@@ -1,13 +1,15 @@
 """The SQLite connection of `bot.db.session`: fewer trips to aiosqlite's thread, the same results.
 
-A statement is one trip (not four); a write transaction runs on the event loop
-and takes one trip, for COMMIT; BEGIN IMMEDIATE waits for another process's
-write lock on the thread, so waiting for another writer never stops the event loop.
+A statement is one trip (not four); a write transaction, COMMIT included, runs on
+the event loop and takes no trip; WAL checkpoints run on the thread every
+CHECKPOINT_EVERY commits; BEGIN IMMEDIATE waits for another process's write lock
+on the thread, so waiting for another writer never stops the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import ProcessedUpdate, User
-from bot.db.session import Database, _Connection
+from bot.db.session import CHECKPOINT_EVERY, Database, _Connection
 
 
 async def _driver(db: Database) -> _Connection:
@@ -38,7 +40,7 @@ async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
         await database.dispose()
 
 
-async def test_a_write_transaction_takes_one_trip_and_gets_the_same_results(db: Database) -> None:
+async def test_a_write_transaction_takes_no_trip_and_gets_the_same_results(db: Database) -> None:
     driver = await _driver(db)
     before = driver._sent
     async with db.transaction() as session:
@@ -52,7 +54,7 @@ async def test_a_write_transaction_takes_one_trip_and_gets_the_same_results(db: 
         rows = (await session.execute(select(User.external_id, User.state_data))).all()
         assert rows == [("a", {"data": {"n": 1}})]
         assert driver._sent == sent  # nothing went to the thread
-    assert driver._sent == before + 1  # COMMIT
+    assert driver._sent == before  # COMMIT too ran here
     async with db.sessions() as session:
         assert await session.scalar(select(User.display_name)) == "Lan"
 
@@ -131,3 +133,37 @@ async def test_in_memory_databases_have_no_wal_and_keep_every_statement_on_the_t
         await session.execute(text("SELECT 1"))
         assert driver._sent == sent + 1
     await db.dispose()
+
+
+def _rows_in_the_file_alone(tmp_path: Path) -> int:
+    """processed_updates rows in the database file without its WAL (what a checkpoint has copied)."""
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "bot.db").read_bytes())
+    with contextlib.closing(sqlite3.connect(copy)) as connection:
+        try:
+            return int(connection.execute("SELECT count(*) FROM processed_updates").fetchone()[0])
+        except sqlite3.OperationalError:  # the table itself is still only in the WAL
+            return 0
+
+
+async def test_the_wal_is_checkpointed_on_the_thread_every_so_many_commits(db: Database, tmp_path: Path) -> None:
+    driver = await _driver(db)
+
+    async def record(update_id: str) -> None:
+        async with db.transaction() as session:
+            await session.execute(
+                insert(ProcessedUpdate).values(channel="web", update_id=update_id, processed_at=func.now())
+            )
+
+    for n in range(CHECKPOINT_EVERY - 1 - driver._commits % CHECKPOINT_EVERY):
+        await record(str(n))
+    assert driver._checkpoint is None
+    assert _rows_in_the_file_alone(tmp_path) == 0  # commits only appended to the WAL
+    sent = driver._sent
+    await record("last")  # reaches CHECKPOINT_EVERY commits
+    assert driver._checkpoint is not None
+    await driver._checkpoint
+    assert driver._sent == sent + 1  # the checkpoint went to the thread
+    async with db.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
+    assert _rows_in_the_file_alone(tmp_path) == total > 0

@@ -101,6 +101,22 @@ class TokenBucket:
             await asyncio.sleep(wait)
 
 
+class Typing:
+    """One turn's "typing…" indicator: a timer, then (for a slow turn) the task repeating it."""
+
+    __slots__ = ("timer", "task")
+
+    def __init__(self) -> None:
+        self.timer: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.task is not None:
+            self.task.cancel()
+
+
 @dataclass
 class _Message:
     chat: str
@@ -216,15 +232,23 @@ class Sender:
         self._schedule(chat)
         return future
 
-    def typing(self, chat_id: str | int, action: Callable[[str], Awaitable[object]]) -> asyncio.Task[None]:
-        """Shows "typing…" while a turn takes longer than `typing_delay`; cancel the task when done.
+    def typing(self, chat_id: str | int, action: Callable[[str], Awaitable[object]]) -> Typing:
+        """Shows "typing…" while a turn takes longer than `typing_delay`; cancel it when done.
 
         Skipped during a 429 wait; failures are ignored (the indicator is a courtesy).
+        Most turns end well before the delay, so until then it is only a timer, not a task.
         """
-        task = asyncio.create_task(self._typing(str(chat_id), action))
+        indicator = Typing()
+        loop = asyncio.get_running_loop()
+        indicator.timer = loop.call_later(self.typing_delay, self._start_typing, indicator, str(chat_id), action)
+        return indicator
+
+    def _start_typing(self, indicator: Typing, key: str, action: Callable[[str], Awaitable[object]]) -> None:
+        if self._closed:
+            return
+        task = indicator.task = asyncio.create_task(self._typing(key, action))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task
 
     async def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every submitted message has ended; False on timeout."""
@@ -406,7 +430,6 @@ class Sender:
             log.error("%s: could not mark %s unreachable: %s", self.channel, external_id, mask(repr(exc)))
 
     async def _typing(self, key: str, action: Callable[[str], Awaitable[object]]) -> None:
-        await asyncio.sleep(self.typing_delay)
         for _ in range(TYPING_ROUNDS):
             if not self.paused:
                 try:

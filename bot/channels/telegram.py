@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -37,12 +37,12 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
     CallbackQuery,
     FSInputFile,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -53,6 +53,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
 from pydantic import ValidationError
 
+from bot.channels import telegram_api
 from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
 from bot.config import SettingsError
@@ -79,28 +80,32 @@ STOP_TIMEOUT = 10.0
 _RESPONSE_TYPES = tuple(Response[result] for result in (Message, bool, list[Update], User))
 
 
+Markup = dict[str, Any]
+"""An InlineKeyboardMarkup as the Bot API's JSON."""
+
+
 @dataclass(frozen=True)
 class Text:
     text: str
-    markup: InlineKeyboardMarkup | None = None
+    markup: Markup | None = None
 
 
 @dataclass(frozen=True)
 class File:
     kind: Literal["photo", "document"]
     attachment: Attachment
-    markup: InlineKeyboardMarkup | None = None
+    markup: Markup | None = None
 
 
-def keyboard(options: list[Option]) -> InlineKeyboardMarkup | None:
+def keyboard(options: list[Option]) -> Markup | None:
     if not options:
         return None
     rows = []
     for number, option in enumerate(options, start=1):
         fits = 1 <= len(option.id.encode()) <= CALLBACK_LIMIT and not option.id.startswith(LABEL_PREFIX)
         data = option.id if fits else f"{LABEL_PREFIX}{number}"
-        rows.append([InlineKeyboardButton(text=option.label, callback_data=data)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        rows.append([{"text": option.label, "callback_data": data}])
+    return {"inline_keyboard": rows}
 
 
 def render(reply: Reply) -> list[Text | File]:
@@ -173,11 +178,6 @@ class TelegramChannel:
             CHANNEL, self._deliver, classify, limiter=runtime.limiter(settings.telegram_rate), db=runtime.db,
             per_chat_interval=per_chat_interval, typing_delay=typing_delay,
         )
-        self.dispatcher = Dispatcher()
-        router = Router(name=CHANNEL)
-        router.message.register(self._on_message)
-        router.callback_query.register(self._on_callback)
-        self.dispatcher.include_router(router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._setup: asyncio.Task[None] | None = None
@@ -290,7 +290,7 @@ class TelegramChannel:
         except ValidationError:
             log.warning("telegram: ignored an update that does not parse")
             return web.Response(status=200)
-        self._spawn(self.dispatcher.feed_update(self.bot, update))
+        self._spawn(self._on_update(update))
         return web.Response(status=200)
 
     async def _poll(self) -> None:
@@ -312,7 +312,7 @@ class TelegramChannel:
             backoff.reset()
             for update in updates:
                 self._offset = update.update_id + 1
-                self._spawn(self.dispatcher.feed_update(self.bot, update))
+                self._spawn(self._on_update(update))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(self._guarded(work))
@@ -325,6 +325,13 @@ class TelegramChannel:
             await work
         except Exception as exc:  # noqa: BLE001 (one bad update must not go unnoticed or stop others)
             log.error("telegram: handling an update failed: %s", mask(repr(exc)))
+
+    async def _on_update(self, update: Update) -> None:
+        """Messages and button taps; nothing else is asked for (ALLOWED_UPDATES)."""
+        if update.message is not None:
+            await self._on_message(update.message, update)
+        elif update.callback_query is not None:
+            await self._on_callback(update.callback_query, update)
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
         user = message.from_user
@@ -380,13 +387,17 @@ class TelegramChannel:
     async def _deliver(self, chat_id: str, part: Text | File) -> None:
         chat = int(chat_id)
         if isinstance(part, Text):
-            await self.bot.send_message(chat, part.text, reply_markup=part.markup)
-        elif part.kind == "photo":
-            photo = FSInputFile(part.attachment.path, filename=part.attachment.filename)
-            await self.bot.send_photo(chat, photo, reply_markup=part.markup)
+            message: dict[str, Any] = {"chat_id": chat, "text": part.text}
+            if part.markup is not None:
+                message["reply_markup"] = part.markup
+            await telegram_api.post(self.bot, SendMessage, message)
+            return
+        markup = InlineKeyboardMarkup.model_validate(part.markup) if part.markup is not None else None
+        upload = FSInputFile(part.attachment.path, filename=part.attachment.filename)
+        if part.kind == "photo":
+            await self.bot.send_photo(chat, upload, reply_markup=markup)
         else:
-            document = FSInputFile(part.attachment.path, filename=part.attachment.filename)
-            await self.bot.send_document(chat, document, reply_markup=part.markup)
+            await self.bot.send_document(chat, upload, reply_markup=markup)
 
     async def _typing(self, chat_id: str) -> None:
         await self.bot.send_chat_action(int(chat_id), "typing")

@@ -16,15 +16,19 @@ the same transactions: a statement runs, is read and closed in one trip (not
 four); BEGIN IMMEDIATE is first tried on the event loop without waiting (busy
 timeout 0) and goes to the thread, to wait there, only when another process
 holds the write lock; once it has the lock, the statements of that transaction
-run on the event loop too (a few tens of microseconds each: in WAL mode the
-holder of the write lock waits for nobody); COMMIT, which may checkpoint the
-WAL to disk, still goes to the thread. A writing transaction is one trip.
+and its COMMIT run on the event loop too (a few tens of microseconds each: in
+WAL mode the holder of the write lock waits for nobody, and a commit appends to
+the WAL without syncing). Copying the WAL back into the database file (a
+checkpoint, which writes and syncs files) is not left to the commit that
+happens to cross SQLite's threshold: it runs on the thread every
+CHECKPOINT_EVERY commits. A writing transaction takes no trip at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from functools import partial
@@ -38,9 +42,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import Base
 
+log = logging.getLogger(__name__)
+
 
 WRITE = "bot_write"
 BEGIN_WRITE = "BEGIN IMMEDIATE"
+BUSY_TIMEOUT = "PRAGMA busy_timeout=15000"
+CHECKPOINT_EVERY = 200
+"""Commits between two WAL checkpoints (SQLite's own default is about every 1000 pages)."""
 
 
 class _Cursor:
@@ -93,7 +102,6 @@ class _Cursor:
     def _begin_if_free(self, parameters: Any) -> bool:
         """BEGIN IMMEDIATE right here if no other process writes; else False (and no transaction)."""
         connection = self._owner._conn
-        (timeout,) = connection.execute("PRAGMA busy_timeout").fetchone()
         connection.execute("PRAGMA busy_timeout=0")
         try:
             self._rows = self._run(False, BEGIN_WRITE, parameters)
@@ -101,7 +109,7 @@ class _Cursor:
         except sqlite3.OperationalError:
             return False
         finally:
-            connection.execute(f"PRAGMA busy_timeout={int(timeout)}")
+            connection.execute(BUSY_TIMEOUT)
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _Cursor:
         owner = self._owner
@@ -154,6 +162,8 @@ class _Connection(aiosqlite.Connection):
     _may_share_thread = False  # check_same_thread=False
     _may_run_here = False  # … and WAL: set when the connection is set up
     _write_locked = False  # inside a transaction begun with BEGIN IMMEDIATE
+    _commits = 0
+    _checkpoint: asyncio.Future[None] | None = None
     _sent = 0  # calls handed to the thread (written on the event loop only)
     _done = 0  # calls the thread finished (written on the thread only)
 
@@ -184,8 +194,26 @@ class _Connection(aiosqlite.Connection):
         return _Cursor(self)
 
     async def commit(self) -> None:
-        self._write_locked = False
-        await super().commit()
+        if self._writing():  # in WAL mode a commit only appends to the WAL: no need for the thread
+            self._write_locked = False
+            self._conn.commit()
+        else:
+            self._write_locked = False
+            await super().commit()
+        if self._may_run_here:
+            self._commits += 1
+            if self._commits % CHECKPOINT_EVERY == 0 and self._checkpoint is None:
+                self._checkpoint = asyncio.ensure_future(self._checkpoint_wal())
+
+    async def _checkpoint_wal(self) -> None:
+        """Copies the WAL into the database file on the thread (it writes and syncs files; see `_on_connect`)."""
+        try:
+            if self._running and self._connection is not None:
+                await self._execute(self._conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as exc:  # noqa: BLE001 (the next one tries again; SQLite also does it on close)
+            log.warning("sqlite: WAL checkpoint failed: %s", exc)
+        finally:
+            self._checkpoint = None
 
     async def rollback(self) -> None:
         self._write_locked = False
@@ -219,12 +247,16 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         wal = (cursor.fetchone() or [""])[0] == "wal"  # not for :memory: or where WAL is unavailable
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(BUSY_TIMEOUT)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
         driver = dbapi_connection.driver_connection
         if isinstance(driver, _Connection):
             driver._may_run_here = wal and driver._may_share_thread
+            if driver._may_run_here:  # commits run on the event loop: checkpoints go to the thread
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
+                cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
