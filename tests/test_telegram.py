@@ -223,6 +223,19 @@ async def test_webhook_ignores_malformed_bodies(tmp_path: Path, tg: FakeTelegram
         assert tg.sent_to(USER) == [] and await bot.rows(User) == 0 and await bot.rows(ProcessedUpdate) == 0
 
 
+async def test_polling_skips_an_update_it_cannot_read_and_handles_the_rest(
+    tmp_path: Path, tg: FakeTelegramServer
+) -> None:
+    async with running_bot(tmp_path, tg, webhook=False) as bot:
+        tg.push_message(USER, "/start")
+        tg.push_update({"message": {"message_id": "not a number", "chat": "nowhere"}})
+        tg.push_message(USER + 1, "/start")
+        await tg.wait_for(lambda: tg.sent_to(USER) and tg.sent_to(USER + 1))
+        await eventually(lambda: tg.pending_updates == [])  # all three confirmed, the broken one too
+        assert await bot.rows(User) == 2 and await bot.rows(ProcessedUpdate) == 2
+        assert len(tg.sent_to(USER)) == len(tg.sent_to(USER + 1)) == 1
+
+
 @pytest.mark.parametrize("webhook", MODES)
 async def test_a_redelivered_update_is_answered_once(tmp_path: Path, tg: FakeTelegramServer, webhook: bool) -> None:
     serial = tg.make_message_update(USER, "/start")

@@ -37,7 +37,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import SendMessage
+from aiogram.methods import GetUpdates, SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
@@ -285,22 +285,19 @@ class TelegramChannel:
             return web.Response(status=400, text="bad json")
         if not isinstance(data, dict):
             return web.Response(status=400, text="bad update")
-        try:
-            update = Update.model_validate(data, context={"bot": self.bot})
-        except ValidationError:
-            log.warning("telegram: ignored an update that does not parse")
-            return web.Response(status=200)
-        self._spawn(self._on_update(update))
+        update = self._parse(data)
+        if update is not None:
+            self._spawn(self._on_update(update))
         return web.Response(status=200)
 
     async def _poll(self) -> None:
         backoff = Backoff(POLL_BACKOFF)
         while True:
+            asked: dict[str, Any] = {"timeout": self.polling_timeout, "allowed_updates": ALLOWED_UPDATES}
+            if self._offset is not None:
+                asked["offset"] = self._offset
             try:
-                updates = await self.bot.get_updates(
-                    offset=self._offset, timeout=self.polling_timeout, allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.polling_timeout + 10,
-                )
+                updates = await telegram_api.call(self.bot, GetUpdates, asked, timeout=self.polling_timeout + 10)
             except TelegramRetryAfter as exc:
                 await asyncio.sleep(exc.retry_after)
                 continue
@@ -310,9 +307,19 @@ class TelegramChannel:
                 await asyncio.sleep(delay)
                 continue
             backoff.reset()
-            for update in updates:
-                self._offset = update.update_id + 1
-                self._spawn(self._on_update(update))
+            for data in updates if isinstance(updates, list) else []:
+                update = self._parse(data)
+                if isinstance(data, dict) and isinstance(data.get("update_id"), int):
+                    self._offset = data["update_id"] + 1  # past a broken update too: it would only come back
+                if update is not None:
+                    self._spawn(self._on_update(update))
+
+    def _parse(self, data: Any) -> Update | None:
+        try:
+            return Update.model_validate(data, context={"bot": self.bot})
+        except ValidationError:
+            log.warning("telegram: ignored an update that does not parse")
+            return None
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(self._guarded(work))
@@ -390,7 +397,7 @@ class TelegramChannel:
             message: dict[str, Any] = {"chat_id": chat, "text": part.text}
             if part.markup is not None:
                 message["reply_markup"] = part.markup
-            await telegram_api.post(self.bot, SendMessage, message)
+            await telegram_api.call(self.bot, SendMessage, message)
             return
         markup = InlineKeyboardMarkup.model_validate(part.markup) if part.markup is not None else None
         upload = FSInputFile(part.attachment.path, filename=part.attachment.filename)
