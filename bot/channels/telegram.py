@@ -73,6 +73,10 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = (("start", "Bắt đầu"), ("menu", "Trang chính"), ("help", "Trợ giúp"), ("back", "Quay lại"))
 POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.1)
 STOP_TIMEOUT = 10.0
+MAX_HANDLING = 64
+"""Polling fetches no more updates while this many are being handled, and resumes at half of it:
+memory stays bounded in a burst (the excess waits at Telegram), and under load each getUpdates
+brings a batch instead of one update per call."""
 
 # aiogram reads every API answer with `Response[<result type>]`. pydantic keeps such generic
 # classes in a weak cache only, so under load a garbage collection drops them and the next
@@ -179,6 +183,8 @@ class TelegramChannel:
             per_chat_interval=per_chat_interval, typing_delay=typing_delay,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._room = asyncio.Event()
+        self._room.set()
         self._poller: asyncio.Task[None] | None = None
         self._setup: asyncio.Task[None] | None = None
         self._offset: int | None = None
@@ -313,6 +319,7 @@ class TelegramChannel:
                     self._offset = data["update_id"] + 1  # past a broken update too: it would only come back
                 if update is not None:
                     self._spawn(self._on_update(update))
+            await self._room.wait()
 
     def _parse(self, data: Any) -> Update | None:
         try:
@@ -324,7 +331,14 @@ class TelegramChannel:
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(self._guarded(work))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._handled)
+        if len(self._tasks) >= MAX_HANDLING:
+            self._room.clear()
+
+    def _handled(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if len(self._tasks) <= MAX_HANDLING // 2:
+            self._room.set()
 
     @staticmethod
     async def _guarded(work: Any) -> None:
