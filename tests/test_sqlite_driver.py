@@ -167,3 +167,19 @@ async def test_the_wal_is_checkpointed_on_the_thread_every_so_many_commits(db: D
     async with db.sessions() as session:
         total = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
     assert _rows_in_the_file_alone(tmp_path) == total > 0
+
+
+async def test_a_commit_right_after_a_checkpoint_succeeds(db: Database) -> None:
+    """The checkpoint leaves no statement open for the moment before its own task wakes up."""
+    driver = await _driver(db)
+    checkpoint = asyncio.ensure_future(driver._checkpoint_wal())
+    await asyncio.sleep(0)  # the checkpoint is handed to the thread
+    deadline = time.monotonic() + 5
+    while driver._done != driver._sent and time.monotonic() < deadline:
+        time.sleep(0.001)  # blocks the event loop: the checkpoint's task cannot wake up yet
+    async with db.transaction() as session:  # runs on the event loop, right now
+        await session.execute(insert(ProcessedUpdate).values(channel="web", update_id="1", processed_at=func.now()))
+    await checkpoint
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+

@@ -102,14 +102,14 @@ class _Cursor:
     def _begin_if_free(self, parameters: Any) -> bool:
         """BEGIN IMMEDIATE right here if no other process writes; else False (and no transaction)."""
         connection = self._owner._conn
-        connection.execute("PRAGMA busy_timeout=0")
+        connection.execute("PRAGMA busy_timeout=0").close()
         try:
             self._rows = self._run(False, BEGIN_WRITE, parameters)
             return True
         except sqlite3.OperationalError:
             return False
         finally:
-            connection.execute(BUSY_TIMEOUT)
+            connection.execute(BUSY_TIMEOUT).close()
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _Cursor:
         owner = self._owner
@@ -205,11 +205,20 @@ class _Connection(aiosqlite.Connection):
             if self._commits % CHECKPOINT_EVERY == 0 and self._checkpoint is None:
                 self._checkpoint = asyncio.ensure_future(self._checkpoint_wal())
 
+    def _checkpoint_here(self) -> None:
+        # Read to the end and closed here: a statement left open (a cursor handed back to the
+        # event loop) would make the next COMMIT fail with "SQL statements in progress".
+        cursor = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        try:
+            cursor.fetchall()
+        finally:
+            cursor.close()
+
     async def _checkpoint_wal(self) -> None:
         """Copies the WAL into the database file on the thread (it writes and syncs files; see `_on_connect`)."""
         try:
             if self._running and self._connection is not None:
-                await self._execute(self._conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                await self._execute(self._checkpoint_here)
         except Exception as exc:  # noqa: BLE001 (the next one tries again; SQLite also does it on close)
             log.warning("sqlite: WAL checkpoint failed: %s", exc)
         finally:
