@@ -52,6 +52,11 @@ class Ctx:
             self._answers[key] = await ask()
         return self._answers[key]  # type: ignore[no-any-return]
 
+    def known(self, key: str, answer: Any) -> None:
+        """Gives `answer_once(key, …)` its answer in advance (read together with others)."""
+        if self._answers is not None:
+            self._answers[key] = answer
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
         """A stretch of reads only (the menu's `visible` checks): nothing written in it can change an answer."""

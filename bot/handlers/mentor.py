@@ -11,7 +11,7 @@ from bot.core.flow import flow
 from bot.core.i18n import format_short_day
 from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
-from bot.handlers.menu import menu_entry
+from bot.handlers.menu import menu_entry, menu_fact
 from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
 from bot.outbox import enqueue
@@ -211,5 +211,6 @@ async def offline(ctx: Ctx) -> None:
         ctx.say(ctx.t("engine.not_understood"), [ctx.opt("back", "nav.back")])
 
 
+menu_fact("is_mentor", net.IS_APPROVED_MENTOR)
 menu_entry(3, "mentor", "menu.mentor", "mentor.home", visible=is_mentor)
 menu_entry(70, "become_mentor", "menu.become_mentor", "mentor.apply", visible=not_mentor)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import ColumnElement, Select, select
 
 from bot.core.context import Ctx
 from bot.core.flow import flow
@@ -22,6 +25,7 @@ class MenuEntry:
 
 
 ENTRIES: list[MenuEntry] = []
+FACTS: dict[str, ColumnElement[bool]] = {}
 
 
 def menu_entry(order: int, option_id: str, label_key: str, screen: str,
@@ -31,8 +35,24 @@ def menu_entry(order: int, option_id: str, label_key: str, screen: str,
     ENTRIES.sort(key=lambda entry: entry.order)
 
 
+def menu_fact(name: str, condition: ColumnElement[bool]) -> None:
+    """A yes/no about the person (a SQL condition on `:user_id`) that `visible` checks ask for with
+    `ctx.answer_once(name, …)`: the menu reads all of them in one query, not one query each."""
+    FACTS[name] = condition
+    _facts_query.cache_clear()
+
+
+@cache
+def _facts_query() -> Select:  # type: ignore[type-arg]
+    return select(*(condition.label(name) for name, condition in FACTS.items()))
+
+
 async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
     with ctx.reading():  # `visible` checks only read, so a question two of them ask is asked once
+        if FACTS:
+            facts = (await ctx.session.execute(_facts_query(), {"user_id": ctx.user.id})).one()
+            for name, value in facts._mapping.items():
+                ctx.known(name, bool(value))
         return [e for e in ENTRIES if e.visible is None or await e.visible(ctx)]
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import LessonProgress
 from bot.db.models import User
 from bot.lessons.path import StartAnswers
 
+HAS_OPEN_LESSON = exists().where(
+    LessonProgress.user_id == bindparam("user_id"), LessonProgress.completed_at.is_(None)
+)
+"""`has_open_lesson` as a condition on `:user_id`, to read along with other facts."""
 _OPEN_LESSON = (  # built once
     select(LessonProgress.id)
     .where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.completed_at.is_(None))

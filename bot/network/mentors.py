@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import Certificate, LessonProgress
@@ -20,6 +20,8 @@ from bot.quiz.codes import ALPHABET
 
 STUCK_AFTER = timedelta(days=7)
 _MENTOR_STATUS = select(Mentor.status).where(Mentor.user_id == bindparam("user_id"))  # built once
+IS_APPROVED_MENTOR = exists().where(Mentor.user_id == bindparam("user_id"), Mentor.status == "approved")
+"""`is_approved_mentor` as a condition on `:user_id`, to read along with other facts."""
 
 
 def random_code(length: int = 8) -> str:
