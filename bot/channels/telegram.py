@@ -41,7 +41,6 @@ from aiogram.methods import GetUpdates, SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
-    CallbackQuery,
     FSInputFile,
     InlineKeyboardMarkup,
     Message,
@@ -51,11 +50,11 @@ from aiogram.types import (
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
-from pydantic import ValidationError
 
 from bot.channels import telegram_api
 from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
+from bot.channels.telegram_updates import Said, Tapped, read_update
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
@@ -148,16 +147,6 @@ def start_payload(text: str | None) -> str | None:
     if command.split("@")[0] != "/start":
         return None
     return payload.strip() or None
-
-
-def button_label(query: CallbackQuery, data: str) -> str | None:
-    message = query.message
-    markup = getattr(message, "reply_markup", None)
-    for row in getattr(markup, "inline_keyboard", None) or []:
-        for button in row:
-            if button.callback_data == data:
-                return button.text
-    return None
 
 
 class TelegramChannel:
@@ -321,12 +310,12 @@ class TelegramChannel:
                     self._spawn(self._on_update(update))
             await self._room.wait()
 
-    def _parse(self, data: Any) -> Update | None:
-        try:
-            return Update.model_validate(data, context={"bot": self.bot})
-        except ValidationError:
-            log.warning("telegram: ignored an update that does not parse")
-            return None
+    @staticmethod
+    def _parse(data: Any) -> Said | Tapped | None:
+        update = read_update(data)
+        if update is None:
+            log.info("telegram: ignored an update that is not a private message or a button tap")
+        return update
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(self._guarded(work))
@@ -347,42 +336,37 @@ class TelegramChannel:
         except Exception as exc:  # noqa: BLE001 (one bad update must not go unnoticed or stop others)
             log.error("telegram: handling an update failed: %s", mask(repr(exc)))
 
-    async def _on_update(self, update: Update) -> None:
+    async def _on_update(self, update: Said | Tapped) -> None:
         """Messages and button taps; nothing else is asked for (ALLOWED_UPDATES)."""
-        if update.message is not None:
-            await self._on_message(update.message, update)
-        elif update.callback_query is not None:
-            await self._on_callback(update.callback_query, update)
+        if isinstance(update, Said):
+            await self._on_message(update)
+        else:
+            await self._on_callback(update)
 
-    async def _on_message(self, message: Message, event_update: Update) -> None:
-        user = message.from_user
-        if user is None or message.chat.type != "private":
-            return
-        text = message.text if message.text is not None else message.caption
+    async def _on_message(self, message: Said) -> None:
+        text = message.text
         incoming = Incoming(
-            channel=CHANNEL, external_id=str(user.id), update_id=str(event_update.update_id), text=text,
-            display_name=user.full_name, start_payload=start_payload(text),
+            channel=CHANNEL, external_id=str(message.person.id), update_id=str(message.update_id), text=text,
+            display_name=message.person.full_name, start_payload=start_payload(text),
         )
-        replies = await self._turn(message.chat.id, incoming)
+        replies = await self._turn(message.chat_id, incoming)
         if text is None:
             replies = explain_text_only(replies, channel_text("channel.text_only.buttons", self._lang))
         for reply in replies:
-            self.send(message.chat.id, reply)
+            self.send(message.chat_id, reply)
 
-    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        data = query.data or ""
-        by_label = data.startswith(LABEL_PREFIX)
+    async def _on_callback(self, tap: Tapped) -> None:
+        by_label = tap.data.startswith(LABEL_PREFIX)
         incoming = Incoming(
-            channel=CHANNEL, external_id=str(query.from_user.id), update_id=str(event_update.update_id),
-            option=None if by_label else data, text=button_label(query, data) if by_label else None,
-            display_name=query.from_user.full_name,
+            channel=CHANNEL, external_id=str(tap.person.id), update_id=str(tap.update_id),
+            option=None if by_label else tap.data, text=tap.label if by_label else None,
+            display_name=tap.person.full_name,
         )
-        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-        replies = await self._turn(chat_id, incoming)
+        replies = await self._turn(tap.chat_id, incoming)
         for reply in replies:
-            self.send(chat_id, reply)
+            self.send(tap.chat_id, reply)
         if replies:  # a redelivered update gets no reply and its query was answered the first time
-            self._spawn(self._answer(query.id))
+            self._spawn(self._answer(tap.query_id))
 
     async def _turn(self, chat_id: int, incoming: Incoming) -> list[Reply]:
         """The engine's replies, with "typing…" shown if it takes a while.

@@ -38,6 +38,7 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.db.models import Base
@@ -287,6 +288,11 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def _flush_and_close(session: Session) -> None:
+    session.flush()
+    session.close()
+
+
 class Database:
     """Engine + session factory + (on SQLite) the in-process writer queue and its connection.
 
@@ -336,9 +342,10 @@ class Database:
                                            join_transaction_mode="rollback_only")
                     try:
                         yield session
-                        await session.flush()
-                    finally:
+                    except BaseException:
                         await session.close()
+                        raise
+                    await session.run_sync(_flush_and_close)  # one pass through the async layer, not two
             except BaseException:
                 if connection.invalidated:  # a broken connection: the next writer opens a new one
                     self._writing = None
