@@ -266,6 +266,11 @@ class Engine:
             return
         # Otherwise one prepared UPDATE instead of the ORM's unit of work at commit (about 15% of a
         # turn's CPU); the object then holds these values as saved.
-        await ctx.session.execute(_SAVE_STATE, {"user_id": user.id, **values})
-        for key, value in values.items():
-            set_committed_value(user, key, value)
+        await ctx.session.run_sync(_save_state, user, values)
+
+
+def _save_state(session: Session, user: User, values: dict[str, Any]) -> None:
+    """Through the plain Session (`run_sync`): AsyncSession.execute would also buffer a result there is none of."""
+    session.execute(_SAVE_STATE, {"user_id": user.id, **values})
+    for key, value in values.items():
+        set_committed_value(user, key, value)
