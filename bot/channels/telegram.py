@@ -47,11 +47,12 @@ from aiogram.types import (
     Update,
     User,
 )
-from aiogram.utils.backoff import Backoff, BackoffConfig
+from aiogram.utils.backoff import Backoff
 from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
 
 from bot.channels import telegram_api
+from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
 from bot.channels.telegram_updates import Said, Tapped, read_update
@@ -70,12 +71,6 @@ CALLBACK_LIMIT = 64
 LABEL_PREFIX = "#"
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = (("start", "Bắt đầu"), ("menu", "Trang chính"), ("help", "Trợ giúp"), ("back", "Quay lại"))
-POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.1)
-STOP_TIMEOUT = 10.0
-MAX_HANDLING = 64
-"""Polling fetches no more updates while this many are being handled, and resumes at half of it:
-memory stays bounded in a burst (the excess waits at Telegram), and under load each getUpdates
-brings a batch instead of one update per call."""
 
 # aiogram reads every API answer with `Response[<result type>]`. pydantic keeps such generic
 # classes in a weak cache only, so under load a garbage collection drops them and the next
@@ -149,8 +144,10 @@ def start_payload(text: str | None) -> str | None:
     return payload.strip() or None
 
 
-class TelegramChannel:
+class TelegramChannel(PushChannel):
     name = CHANNEL
+    webhook_path = WEBHOOK_PATH
+    secret_setting = "telegram_webhook_secret"
 
     def __init__(
         self,
@@ -161,21 +158,14 @@ class TelegramChannel:
         typing_delay: float = TYPING_DELAY,
         polling_timeout: int = 25,
     ) -> None:
-        settings = runtime.settings
         self.runtime = runtime
-        self.webhook_mode = settings.public_base_url is not None
-        self.polling_timeout = polling_timeout
         self._owns_bot = bot is None
         self.bot = bot or self._make_bot()
-        self.sender = Sender(
-            CHANNEL, self._deliver, classify, limiter=runtime.limiter(settings.telegram_rate), db=runtime.db,
-            per_chat_interval=per_chat_interval, typing_delay=typing_delay,
+        sender = Sender(
+            CHANNEL, self._deliver, classify, limiter=runtime.limiter(runtime.settings.telegram_rate),
+            db=runtime.db, per_chat_interval=per_chat_interval, typing_delay=typing_delay,
         )
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._room = asyncio.Event()
-        self._room.set()
-        self._poller: asyncio.Task[None] | None = None
-        self._setup: asyncio.Task[None] | None = None
+        super().__init__(runtime, sender, polling_timeout)
         self._offset: int | None = None
 
     def _make_bot(self) -> Bot:
@@ -188,42 +178,10 @@ class TelegramChannel:
             message = "Setting TELEGRAM_BOT_TOKEN is invalid: expected the 123456:ABC… token from BotFather"
             raise SettingsError(message) from None
 
-    @property
-    def _secret(self) -> str:
-        secret = self.runtime.settings.telegram_webhook_secret
-        return secret.get_secret_value() if secret is not None else ""
-
-    def check(self) -> None:
-        """Webhook mode without a secret would let anyone on the internet speak for any resident."""
-        if self.webhook_mode and not self._secret:
-            raise SettingsError(
-                "Setting TELEGRAM_WEBHOOK_SECRET is missing: webhook mode (PUBLIC_BASE_URL is set) needs it"
-            )
-
-    # ---- lifecycle ---------------------------------------------------------------------
-
-    def start_sending(self) -> None:
-        """Only the sender (a CLI sending a broadcast next to the running bot must not take its updates)."""
-        self.sender.start()
-
-    async def start(self, app: web.Application | None = None) -> None:
-        self.check()
-        if self.webhook_mode:
-            if app is None:
-                raise ValueError("webhook mode needs the aiohttp app to add its route to")
-            app.router.add_post(WEBHOOK_PATH, self.webhook)
-        self.sender.start()
-        try:
-            await self._setup_remote()
-        except TelegramUnauthorizedError:
-            await self.stop()
-            raise SettingsError("Setting TELEGRAM_BOT_TOKEN is invalid: Telegram answered Unauthorized") from None
-        except Exception as exc:  # noqa: BLE001 (Telegram being away must not keep the web chat down)
-            log.warning("telegram: set-up failed (%s); retrying in the background", mask(repr(exc)))
-            self._setup = asyncio.create_task(self._setup_until_done())
-        if not self.webhook_mode:
-            self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
-        log.info("telegram: started (%s)", "webhook" if self.webhook_mode else "polling")
+    def _token_refused(self, exc: Exception) -> str | None:
+        if isinstance(exc, TelegramUnauthorizedError):
+            return "Setting TELEGRAM_BOT_TOKEN is invalid: Telegram answered Unauthorized"
+        return None
 
     async def _setup_remote(self) -> None:
         """The command menu in Vietnamese, and the webhook set (webhook mode) or removed (polling)."""
@@ -236,27 +194,7 @@ class TelegramChannel:
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
 
-    async def _setup_until_done(self) -> None:
-        backoff = Backoff(POLL_BACKOFF)
-        while True:
-            await asyncio.sleep(next(backoff))
-            try:
-                await self._setup_remote()
-                log.info("telegram: set-up done")
-                return
-            except Exception as exc:  # noqa: BLE001
-                log.warning("telegram: set-up failed again (%s)", mask(repr(exc)))
-
-    async def stop(self) -> None:
-        """Stop taking updates, finish the ones being handled, send what is queued, close."""
-        for task in (self._poller, self._setup):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        self._poller = self._setup = None
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
-        await self.sender.close()
+    async def _closed(self) -> None:
         if self._offset is not None:
             try:  # confirm what was handled, so a restart does not fetch it again
                 await self.bot.get_updates(offset=self._offset, limit=1, timeout=0, request_timeout=5)
@@ -317,25 +255,6 @@ class TelegramChannel:
             log.info("telegram: ignored an update that is not a private message or a button tap")
         return update
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(self._guarded(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._handled)
-        if len(self._tasks) >= MAX_HANDLING:
-            self._room.clear()
-
-    def _handled(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if len(self._tasks) <= MAX_HANDLING // 2:
-            self._room.set()
-
-    @staticmethod
-    async def _guarded(work: Any) -> None:
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 (one bad update must not go unnoticed or stop others)
-            log.error("telegram: handling an update failed: %s", mask(repr(exc)))
-
     async def _on_update(self, update: Said | Tapped) -> None:
         """Messages and button taps; nothing else is asked for (ALLOWED_UPDATES)."""
         if isinstance(update, Said):
@@ -382,10 +301,6 @@ class TelegramChannel:
             return []
         finally:
             typing.cancel()
-
-    @property
-    def _lang(self) -> str:
-        return self.runtime.settings.default_locale
 
     # ---- replies out -------------------------------------------------------------------
 

@@ -24,12 +24,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.utils.backoff import Backoff, BackoffConfig
+from aiogram.utils.backoff import Backoff
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, split_text, with_numbered_options
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
-from bot.config import Settings, SettingsError
+from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.logs import mask
 from bot.runtime import Runtime
@@ -44,8 +45,6 @@ TEXT_EVENT = "message.text.received"
 POLL_TIMEOUT = 30
 DEFAULT_RETRY_AFTER = 5.0
 """A 429 without retry_after: the platform documents no rate limits, so wait a conservative while."""
-POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.1)
-STOP_TIMEOUT = 10.0
 
 
 class ZaloApiError(Exception):
@@ -199,8 +198,10 @@ def to_incoming(update: Any) -> tuple[str, Incoming] | None:
     return str(chat.get("id") or sender["id"]), incoming
 
 
-class ZaloChannel:
+class ZaloChannel(PushChannel):
     name = CHANNEL
+    webhook_path = WEBHOOK_PATH
+    secret_setting = "zalo_webhook_secret"
 
     def __init__(
         self,
@@ -212,52 +213,18 @@ class ZaloChannel:
         polling_timeout: int = POLL_TIMEOUT,
     ) -> None:
         settings = runtime.settings
-        self.runtime = runtime
-        self.webhook_mode = settings.public_base_url is not None
-        self.polling_timeout = polling_timeout
         token = settings.zalo_bot_token.get_secret_value() if settings.zalo_bot_token else ""
         self.client = client or ZaloClient(token, settings.zalo_api_url)
-        self.sender = Sender(
+        sender = Sender(
             CHANNEL, self._deliver, classify, limiter=runtime.limiter(settings.zalo_rate), db=runtime.db,
             per_chat_interval=per_chat_interval, typing_delay=typing_delay,
         )
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._poller: asyncio.Task[None] | None = None
-        self._setup: asyncio.Task[None] | None = None
+        super().__init__(runtime, sender, polling_timeout)
 
-    @property
-    def _secret(self) -> str:
-        secret = self.runtime.settings.zalo_webhook_secret
-        return secret.get_secret_value() if secret is not None else ""
-
-    def check(self) -> None:
-        if self.webhook_mode and not self._secret:
-            raise SettingsError(
-                "Setting ZALO_WEBHOOK_SECRET is missing: webhook mode (PUBLIC_BASE_URL is set) needs it"
-            )
-
-    def start_sending(self) -> None:
-        """Only the sender (a CLI sending a broadcast next to the running bot must not take its updates)."""
-        self.sender.start()
-
-    async def start(self, app: web.Application | None = None) -> None:
-        self.check()
-        if self.webhook_mode:
-            if app is None:
-                raise ValueError("webhook mode needs the aiohttp app to add its route to")
-            app.router.add_post(WEBHOOK_PATH, self.webhook)
-        self.sender.start()
-        try:
-            await self._setup_remote()
-        except Exception as exc:  # noqa: BLE001 (Zalo being away must not keep the web chat down)
-            if isinstance(exc, ZaloApiError) and exc.code in (401, 404):
-                await self.stop()
-                raise SettingsError(f"Setting ZALO_BOT_TOKEN is invalid: Zalo answered {exc.code}") from None
-            log.warning("zalo: set-up failed (%s); retrying in the background", mask(repr(exc)))
-            self._setup = asyncio.create_task(self._setup_until_done())
-        if not self.webhook_mode:
-            self._poller = asyncio.create_task(self._poll(), name="zalo-polling")
-        log.info("zalo: started (%s)", "webhook" if self.webhook_mode else "polling")
+    def _token_refused(self, exc: Exception) -> str | None:
+        if isinstance(exc, ZaloApiError) and exc.code in (401, 404):
+            return f"Setting ZALO_BOT_TOKEN is invalid: Zalo answered {exc.code}"
+        return None
 
     async def _setup_remote(self) -> None:
         """Checks the token, and sets the webhook (webhook mode) or removes it (getUpdates is off while one is set)."""
@@ -267,34 +234,11 @@ class ZaloChannel:
         else:
             await self.client.delete_webhook()
 
-    async def _setup_until_done(self) -> None:
-        backoff = Backoff(POLL_BACKOFF)
-        while True:
-            await asyncio.sleep(next(backoff))
-            try:
-                await self._setup_remote()
-                log.info("zalo: set-up done")
-                return
-            except Exception as exc:  # noqa: BLE001
-                log.warning("zalo: set-up failed again (%s)", mask(repr(exc)))
-
-    async def stop(self) -> None:
-        for task in (self._poller, self._setup):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        self._poller = self._setup = None
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
-        await self.sender.close()
+    async def _closed(self) -> None:
         await self.client.close()
 
     def send(self, chat_id: str, reply: Reply, priority: int = REPLY) -> asyncio.Future[Outcome]:
         return self.sender.submit(chat_id, render(reply, self.runtime.settings, self._lang), priority)
-
-    @property
-    def _lang(self) -> str:
-        return self.runtime.settings.default_locale
 
     # ---- updates in --------------------------------------------------------------------
 
@@ -327,11 +271,7 @@ class ZaloChannel:
             backoff.reset()
             if update is not None:
                 self._spawn(self.handle(update))
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            await self._room.wait()
 
     async def handle(self, update: dict[str, Any]) -> None:
         """One update: the engine's replies (first await, so one person's updates keep their order), sent."""
