@@ -16,7 +16,7 @@ built on first use). Each bot is measured `--rounds` times, the two bots in
 turns, and the median run is printed: one run lasts a couple of seconds, and
 another process on the machine can take a tenth off either figure.
 
-Our bot is the real thing: aiogram client, engine, SQLite file database built
+Our bot is the real thing: `TelegramChannel`, engine, SQLite file database built
 by `build_runtime` in a temporary directory, replies through the sender. The
 sender's per-chat pacing (1 message/s per chat) would make the bench measure
 Telegram's rule instead of our code (20 turns per chat cannot take less than
