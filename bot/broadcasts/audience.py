@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import Tdp, User, Ward
-from bot.db.network import Mentor
+from bot.network.mentors import approved_mentor_exists
 from bot.outbox import PUSH_CHANNELS
 
 KINDS = ("all", "ward", "tdp", "role", "uncertified", "not_started", "channel")
@@ -70,7 +70,7 @@ async def recipients_query(session: AsyncSession, audience: Audience, scope_tdp_
             Ward.code == ward_code, Tdp.number == (int(number) if number.isdigit() else -1)))
         conditions.append(User.tdp_id == (tdp_id if tdp_id is not None else -1))
     elif audience.kind == "role":
-        is_mentor = exists().where(Mentor.user_id == User.id, Mentor.status == "approved")
+        is_mentor = approved_mentor_exists(User.id)
         conditions.append(is_mentor if audience.value == "mentor" else ~is_mentor)
     elif audience.kind == "uncertified":
         conditions.append(~exists().where(Certificate.user_id == User.id, Certificate.revoked_at.is_(None)))

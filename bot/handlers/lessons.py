@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.messages import Option
-from bot.handlers.menu import menu_entry, menu_fact
+from bot.handlers.menu import menu_entry, menu_fact, person_fact
 from bot.lessons import progress as prog
 from bot.lessons.models import Lesson
 from bot.lessons.path import next_lesson, path
@@ -30,7 +30,7 @@ def _icon(lesson_id: str, progress: dict) -> str:
 
 
 async def has_lesson_in_progress(ctx: Ctx) -> bool:
-    return await ctx.answer_once("open_lesson", lambda: prog.has_open_lesson(ctx.session, ctx.user.id))
+    return await person_fact(ctx, "open_lesson")
 
 
 async def start_lesson(ctx: Ctx, lesson: Lesson, step: int = 0) -> None:

@@ -11,7 +11,7 @@ from bot.core.flow import flow
 from bot.core.i18n import format_short_day
 from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
-from bot.handlers.menu import menu_entry, menu_fact
+from bot.handlers.menu import menu_entry, menu_fact, person_fact
 from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
 from bot.outbox import enqueue
@@ -26,7 +26,7 @@ async def _mentor(ctx: Ctx) -> Mentor | None:
 
 
 async def is_mentor(ctx: Ctx) -> bool:
-    return await ctx.answer_once("is_mentor", lambda: net.is_approved_mentor(ctx.session, ctx.user.id))
+    return await person_fact(ctx, "is_mentor")
 
 
 async def not_mentor(ctx: Ctx) -> bool:

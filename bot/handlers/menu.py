@@ -47,6 +47,15 @@ def _facts_query() -> Select:  # type: ignore[type-arg]
     return select(*(condition.label(name) for name, condition in FACTS.items()))
 
 
+async def person_fact(ctx: Ctx, name: str) -> bool:
+    """Fact `name` (see `menu_fact`) about this person: read with the others when the menu is built, else alone."""
+
+    async def read_alone() -> bool:
+        return bool(await ctx.session.scalar(select(FACTS[name]), {"user_id": ctx.user.id}))
+
+    return await ctx.answer_once(name, read_alone)
+
+
 async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
     with ctx.reading():  # `visible` checks only read, so a question two of them ask is asked once
         if FACTS:

@@ -14,12 +14,7 @@ from bot.lessons.path import StartAnswers
 HAS_OPEN_LESSON = exists().where(
     LessonProgress.user_id == bindparam("user_id"), LessonProgress.completed_at.is_(None)
 )
-"""`has_open_lesson` as a condition on `:user_id`, to read along with other facts."""
-_OPEN_LESSON = (  # built once
-    select(LessonProgress.id)
-    .where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.completed_at.is_(None))
-    .limit(1)
-)
+"""The menu's fact "has a lesson open" (`bot.handlers.menu.menu_fact`), on `:user_id`."""
 
 
 def answers_of(user: User, data: dict | None = None) -> StartAnswers:
@@ -35,11 +30,6 @@ def answers_of(user: User, data: dict | None = None) -> StartAnswers:
 async def progress_of(session: AsyncSession, user_id: int) -> dict[str, LessonProgress]:
     rows = await session.scalars(select(LessonProgress).where(LessonProgress.user_id == user_id))
     return {row.lesson_id: row for row in rows}
-
-
-async def has_open_lesson(session: AsyncSession, user_id: int) -> bool:
-    """`in_progress(progress_of(…)) is not None`: one row of one column instead of every row."""
-    return await session.scalar(_OPEN_LESSON, {"user_id": user_id}) is not None
 
 
 async def record_step(session: AsyncSession, user_id: int, lesson_id: str, topic_id: str, step: int) -> LessonProgress:

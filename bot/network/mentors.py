@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import Certificate, LessonProgress
@@ -19,9 +19,15 @@ from bot.db.network import ApprovalCode, Mentor, Mentorship
 from bot.quiz.codes import ALPHABET
 
 STUCK_AFTER = timedelta(days=7)
-_MENTOR_STATUS = select(Mentor.status).where(Mentor.user_id == bindparam("user_id"))  # built once
-IS_APPROVED_MENTOR = exists().where(Mentor.user_id == bindparam("user_id"), Mentor.status == "approved")
-"""`is_approved_mentor` as a condition on `:user_id`, to read along with other facts."""
+
+
+def approved_mentor_exists(user_id: ColumnElement[int]) -> Exists:
+    """SQL: the person `user_id` (a column or a parameter) is an approved Đại sứ số."""
+    return exists().where(Mentor.user_id == user_id, Mentor.status == "approved")
+
+
+IS_APPROVED_MENTOR = approved_mentor_exists(bindparam("user_id"))
+"""The menu's fact "is a mentor" (`bot.handlers.menu.menu_fact`), on `:user_id`."""
 
 
 def random_code(length: int = 8) -> str:
@@ -39,12 +45,6 @@ def normalize_code(text: str) -> str:
 
 async def mentor_of_user(session: AsyncSession, user_id: int) -> Mentor | None:
     return await session.scalar(select(Mentor).where(Mentor.user_id == user_id))
-
-
-async def is_approved_mentor(session: AsyncSession, user_id: int) -> bool:
-    """`approved_mentor(…) is not None`, reading one column instead of building the Mentor."""
-    status = await session.scalar(_MENTOR_STATUS, {"user_id": user_id})
-    return status == "approved"
 
 
 async def approved_mentor(session: AsyncSession, user_id: int) -> Mentor | None:
