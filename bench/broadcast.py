@@ -68,12 +68,9 @@ async def queue_broadcast(url: str, recipients: int) -> None:
 
 
 async def child_worker(args: argparse.Namespace) -> None:
-    from sqlalchemy import func, select
-
     from bot.channels import Channels
     from bot.channels.telegram import TelegramChannel
     from bot.config import Settings
-    from bot.db.staff import OutboxMessage
     from bot.delivery import deliver_through
     from bot.outbox_worker import OutboxWorker
     from bot.runtime import build_runtime
@@ -91,14 +88,7 @@ async def child_worker(args: argparse.Namespace) -> None:
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     started = time.perf_counter()
-    while True:
-        if not await worker.run_once():
-            async with runtime.db.sessions() as session:
-                left = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status.in_(("queued", "sending"))))
-            if not left:
-                break
-            await asyncio.sleep(0.2)
+    await worker.run_until_empty()
     elapsed = time.perf_counter() - started
     await channels.stop()
     await runtime.close()

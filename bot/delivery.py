@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.core.messages import Reply
 from bot.db.staff import OutboxMessage
 from bot.jobs import run_due_jobs
-from bot.outbox_worker import Deliver, OutboxWorker
+from bot.outbox_worker import UNFINISHED, Deliver, OutboxWorker
 from bot.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ async def background_worker(runtime: Runtime, channels: Channels) -> AsyncIterat
 async def pending(runtime: Runtime, broadcast_id: int) -> int:
     async with runtime.db.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(("queued", "sending")))) or 0)
+            OutboxMessage.broadcast_id == broadcast_id, UNFINISHED)) or 0)
 
 
 async def send_in_foreground(settings: Settings, broadcast_id: int, total: int) -> dict[str, int]:

@@ -28,6 +28,8 @@ from bot.outbox import PUSH_CHANNELS
 log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=10)
+UNFINISHED = OutboxMessage.status.in_(("queued", "sending"))
+"""Rows still to be sent: waiting, or claimed by a worker."""
 MAX_ATTEMPTS = 5
 Deliver = Callable[[str, str, Reply, int], Awaitable[str]]
 """(channel, external id, reply, priority) → "sent" / "failed" / "unreachable"."""
@@ -101,7 +103,7 @@ class OutboxWorker:
         async with self.db.transaction() as session:
             for broadcast_id in broadcast_ids:
                 pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(and_(
-                    OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(("queued", "sending")))))
+                    OutboxMessage.broadcast_id == broadcast_id, UNFINISHED)))
                 if not pending:
                     await session.execute(update(Broadcast).where(
                         Broadcast.id == broadcast_id, Broadcast.status != "cancelled").values(status="done"))
@@ -113,6 +115,16 @@ class OutboxWorker:
             await asyncio.gather(*(asyncio.shield(self._send_one(*row[:5])) for row in claimed))
             await self._finish_broadcasts({row[5] for row in claimed if row[5] is not None})
         return len(claimed)
+
+    async def run_until_empty(self) -> None:
+        """Sends until no row is left to send by any worker (a one-off run: benchmarks, tests)."""
+        while True:
+            if await self.run_once():
+                continue
+            async with self.db.sessions() as session:
+                if not await session.scalar(select(func.count()).select_from(OutboxMessage).where(UNFINISHED)):
+                    return
+            await asyncio.sleep(self.poll)  # rows not yet due, or claimed by another worker
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()

@@ -253,14 +253,7 @@ async def child_outbox(config: dict[str, Any]) -> None:
     channels = Channels({"telegram": channel})
     worker = OutboxWorker(runtime.db, deliver_through(channels), name=config["name"], batch=20, poll=0.1)
     _emit({"ready": True})
-    while True:
-        if not await worker.run_once():
-            async with runtime.db.sessions() as session:
-                left = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status.in_(("queued", "sending"))))
-            if not left:
-                break
-            await asyncio.sleep(0.1)
+    await worker.run_until_empty()
     _emit({"sent": worker.sent})
     await channels.stop()
     await runtime.close()
