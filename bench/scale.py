@@ -214,25 +214,14 @@ def profile_summary(paths: list[Path]) -> list[tuple[str, float]]:
 
 async def child_engine(args: argparse.Namespace) -> None:
     """`--users` residents of bench/turns.py's conversation straight into the engine; prints the latencies."""
-    from bench.turns import SCRIPT
-    from bot.core.messages import Incoming
+    from bench.turns import through_engine
     from bot.runtime import build_runtime
 
     settings = bench_settings(args.db, args.redis or None, args.prefix, 9, "http://127.0.0.1:9")
     runtime = await build_runtime(settings, load_reference=False)
-    latencies: list[float] = []
     print("ready", flush=True)
     sys.stdin.readline()  # every process starts together
-
-    async def person(n: int) -> None:
-        for step, text in enumerate(SCRIPT):
-            started = time.perf_counter()
-            await runtime.engine.handle(Incoming("telegram", f"e{n}", f"e{n}-{step}", text=text))
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(person(args.offset + n) for n in range(args.users)))
-    elapsed = time.perf_counter() - started
+    elapsed, latencies = await through_engine(runtime, args.users, first=args.offset)
     await runtime.close()
     print(json.dumps({"elapsed": elapsed, "latencies": latencies}), flush=True)
 

@@ -46,7 +46,10 @@ async def make_runtime(directory: str):  # type: ignore[no-untyped-def]
     return await build_runtime(settings, db=db)
 
 
-async def through_engine(runtime) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+async def through_engine(  # type: ignore[no-untyped-def]
+    runtime, users: int = USERS, first: int = 0
+) -> tuple[float, list[float]]:
+    """`users` residents (numbered from `first`) through SCRIPT at once; (elapsed s, turn latencies)."""
     latencies: list[float] = []
 
     async def person(n: int) -> None:
@@ -56,7 +59,7 @@ async def through_engine(runtime) -> tuple[float, list[float]]:  # type: ignore[
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    await asyncio.gather(*(person(n) for n in range(USERS)))
+    await asyncio.gather(*(person(first + n) for n in range(users)))
     return time.perf_counter() - started, latencies
 
 
