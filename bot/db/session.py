@@ -38,8 +38,8 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from bot.db.models import Base
 
@@ -259,14 +259,12 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(BUSY_TIMEOUT)
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
         driver = dbapi_connection.driver_connection
         if isinstance(driver, _Connection):
             driver._may_run_here = wal and driver._may_share_thread
             if driver._may_run_here:  # commits run on the event loop: checkpoints go to the thread
-                cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
-                cursor.close()
+        cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -274,11 +272,18 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(BEGIN_WRITE if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
-def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for another database or an in-memory one."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+    if make_url(url).get_backend_name() == "sqlite":
+        if (file := _sqlite_file(url)) is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         _prepare_sqlite(engine)
         return engine
@@ -307,8 +312,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = asyncio.Lock() if self.is_sqlite else None
-        database = make_url(url).database
-        self._keeps_writer = self.is_sqlite and bool(database) and database != ":memory:"
+        self._keeps_writer = _sqlite_file(url) is not None
         self._writing: AsyncConnection | None = None
 
     @contextlib.asynccontextmanager
