@@ -46,7 +46,8 @@ async def test_bad_requests_get_clear_json_errors_and_change_nothing(client, run
         (b'{"user_id": "abc"}', "text_or_option"),
         (b'{"user_id": "abc", "text": "x", "option": "y"}', "text_or_option"),
         (b'{"user_id": "abc", "text": 5}', "bad_text"),
-        (b'{"user_id": "abc", "option": "<script>"}', "bad_option"),
+        (b'{"user_id": "abc", "option": "a\\u0001b"}', "bad_option"),
+        (('{"user_id": "abc", "option": "' + "o" * 129 + '"}').encode(), "bad_option"),
         (('{"user_id": "abc", "text": "' + "a" * 4001 + '"}').encode(), "text_too_long"),
     ]
     for body, code in cases:
@@ -100,3 +101,13 @@ async def test_chat_page_health_and_files(client, runtime) -> None:  # type: ign
     assert (await client.get("/files/abc123.pdf")).status == 200
     assert (await client.get("/files/missing.pdf")).status == 404
     assert (await client.get("/files/..%2Fbot.db")).status == 404
+
+
+async def test_the_60_plus_age_band_can_be_tapped(client) -> None:  # type: ignore[no-untyped-def]
+    """The web chat offers the option id "60+": tapping it must pass the API and finish the step."""
+    user = "sixty-plus"
+    await send(client, user, text="/start")
+    await send(client, user, option="agree")
+    await send(client, user, option="skip")
+    replies = await send(client, user, option="60+")
+    assert replies[-1]["screen"] == "onboarding.ward"

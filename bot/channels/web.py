@@ -21,7 +21,8 @@ from bot.core.messages import Incoming, Reply
 
 MAX_TEXT = 4000
 _USER_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
-_OPTION_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+_OPTION_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+"""Any id a screen can offer ("60+", "topic:vneid"): the engine checks it against the options shown."""
 WEB_BURST = 20
 WEB_WINDOW = 10.0
 
