@@ -13,6 +13,8 @@ import typer
 from bot.config import Settings, SettingsError, load_settings
 from bot.db.session import Database
 from bot.logs import setup_logging
+from bot.people import codes
+from bot.people.audit import Actor
 
 T = TypeVar("T")
 
@@ -194,7 +196,7 @@ def certificate_revoke(
 
     async def work(database: Database):  # type: ignore[no-untyped-def]
         async with database.transaction() as session:
-            certificate = await certs.revoke(session, settings, code, reason, actor="cli")
+            certificate = await certs.revoke(session, settings, code, reason, actor=Actor.cli("certificate revoke"))
             return certificate.code if certificate else None
 
     revoked = with_database(settings, work)
@@ -230,7 +232,6 @@ def faq_unanswered(limit: int = typer.Option(50, help="How many distinct questio
 def _decide_mentor(mentor_id: int, approve: bool) -> None:
     from bot.db.network import Mentor
     from bot.network import mentors as net
-    from bot.outbox import enqueue
 
     settings = settings_or_exit()
 
@@ -239,13 +240,7 @@ def _decide_mentor(mentor_id: int, approve: bool) -> None:
             mentor = await session.get(Mentor, mentor_id)
             if mentor is None:
                 return None
-            await net.decide(session, mentor, approve, actor="cli")
-            key = "mentor.approved_you" if approve else "mentor.rejected_you"
-            from bot.core.i18n import translate
-            from bot.db.models import User
-
-            user = await session.get(User, mentor.user_id)
-            await enqueue(session, mentor.user_id, translate(user.locale if user else "vi", key))
+            await net.decide(session, mentor, approve, Actor.cli("mentor approve" if approve else "mentor reject"))
             return mentor.full_name
 
     name = with_database(settings, work)
@@ -296,9 +291,9 @@ def mentor_code() -> None:
 
     async def work(database: Database) -> str:
         async with database.transaction() as session:
-            return await net.new_approval_code(session, actor="cli")
+            return await net.new_approval_code(session, Actor.cli("mentor code"))
 
-    typer.echo(with_database(settings, work))
+    typer.echo(codes.shown(with_database(settings, work)))
 
 
 _mount_staff_commands()

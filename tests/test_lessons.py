@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.channels.web import FloodGuard
+from bot.core.limits import InboundGuard, Limit
 from bot.db.learning import LessonProgress
 from bot.db.session import Database
 from bot.lessons.check import check, lesson_words, topic_stats
@@ -17,7 +17,6 @@ from bot.lessons.loader import CONTENT_DIR
 from bot.lessons.path import StartAnswers, path, topic_order
 from bot.runtime import build_runtime
 from bot.web.app import create_app
-from bot.web.keys import FLOOD_GUARD
 from tests.conftest import make_settings, shipped_content
 
 
@@ -93,8 +92,8 @@ async def test_whole_topic_through_the_api_with_resume_after_restart(tmp_path: P
         await db.create_all()
         runtime = await build_runtime(make_settings(url), db=db, content=content)
         runtime.services.files_dir = tmp_path / "files"
+        runtime.inbound = InboundGuard(Limit("inbound", 10_000, 10.0))  # this test taps faster than any person
         app = create_app(runtime)
-        app[FLOOD_GUARD] = FloodGuard(burst=10_000)  # this test taps faster than any person
         client = TestClient(TestServer(app))
         await client.start_server()
         return client, runtime
