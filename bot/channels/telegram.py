@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,6 +51,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
 
 from bot.channels import telegram_api
+from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
@@ -230,9 +230,8 @@ class TelegramChannel(PushChannel):
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret.encode()):
             return web.Response(status=401, text="unauthorized")
-        try:
-            data = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        data = await read_json(request)
+        if data is NOT_JSON:
             return web.Response(status=400, text="bad json")
         if not isinstance(data, dict):
             return web.Response(status=400, text="bad update")

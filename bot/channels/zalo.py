@@ -28,6 +28,7 @@ from typing import Any
 from aiogram.utils.backoff import Backoff
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, split_text, with_numbered_options
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
@@ -249,9 +250,8 @@ class ZaloChannel(PushChannel):
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret.encode()):
             return web.Response(status=401, text="unauthorized")
-        try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        body = await read_json(request)
+        if body is NOT_JSON:
             return web.Response(status=400, text="bad json")
         if isinstance(body, dict) and body.get("ok") is True and "result" in body:
             body = body["result"]  # some deliveries come wrapped in the API envelope

@@ -14,6 +14,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.limits import Limit
+from bot.db.models import User
 from bot.db.network import Household, Mentor
 from bot.handlers.menu import menu_entry
 from bot.network import households
@@ -64,6 +65,7 @@ async def enter_code(ctx: Ctx) -> None:
 async def resolve_code(ctx: Ctx, text: str) -> None:
     refusal = await _cooling_down(ctx)
     if refusal is not None:
+        ctx.forget = ctx.new_identity
         ctx.say(ctx.t(refusal), [ctx.opt("menu", "menu.back_to_menu")])
         return
     found = await codes.look_up(ctx.session, text)
@@ -86,10 +88,14 @@ async def resolve_code(ctx: Ctx, text: str) -> None:
 
 
 async def _link(ctx: Ctx, found: codes.Redeemed) -> None:
-    if found.user_id is None or not await codes.use(ctx.session, found.digest):
+    owner = await ctx.session.get(User, found.user_id) if found.user_id is not None else None
+    if owner is not None and owner.channel == ctx.identity.channel:
+        await ctx.home(ctx.t("link.same"))  # kept for the account it was meant for
+        return
+    if owner is None or not await codes.use(ctx.session, found.digest):
         await _failed(ctx)
         return
-    person = await link(ctx.session, found.user_id, ctx.identity)
+    person = await link(ctx.session, owner.id, ctx.identity)
     if person is None:
         await ctx.home(ctx.t("link.same"))
         return

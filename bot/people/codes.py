@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -60,7 +61,8 @@ def shown(code: str) -> str:
 
 def normalize(text: str) -> str | None:
     """What people type ("k7qm-9txa", "mã: K7QM 9TXA", "m_K7QM9TXA") → "K7QM9TXA"; None if it cannot be a code."""
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    plain = unicodedata.normalize("NFD", text.upper().replace("Đ", "D"))
+    cleaned = "".join(ch for ch in plain if ch.isascii() and ch.isalnum())
     for prefix in _PREFIXES:
         if len(cleaned) == LENGTH + len(prefix) and cleaned.startswith(prefix):
             cleaned = cleaned[len(prefix):]

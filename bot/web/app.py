@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from aiohttp import web
 
+from bot.channels import web as web_channel
+from bot.runtime import Runtime
+from bot.web import verify
 from bot.web.keys import RUNTIME
 
-from bot.channels import web as web_channel
-from bot.web import verify
-from bot.runtime import Runtime
-
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
 _FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx)}"
@@ -36,11 +37,17 @@ async def files(request: web.Request) -> web.StreamResponse:
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page)."""
+    """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page); a bug shows as a
+    plain Vietnamese sentence to the person and a logged traceback to us, never as a bare 500 page."""
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
         return web_channel.error(413, "too_large", "Nội dung gửi lên quá lớn.")
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("request %s %s failed", request.method, request.path)
+        return web_channel.error(500, "server_error", "Máy chủ đang gặp trục trặc. Bạn thử lại sau ít phút nhé.")
 
 
 def create_app(runtime: Runtime) -> web.Application:
