@@ -323,3 +323,34 @@ async def test_progress_still_merges_when_accounts_link(runtime) -> None:  # typ
         admin_id = await session.scalar(select(User.id).where(User.external_id == "9001"))
         assert await session.scalar(select(func.count()).select_from(Mentorship)) == 0
     assert owner == admin_id
+
+
+async def test_web_requests_are_limited_per_client_address(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    runtime.settings.web_address_limit = 3
+
+    async def post(forwarded: str | None = None) -> int:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        response = await client.post("/api/messages", json={"user_id": uuid.uuid4().hex, "text": "/start"},
+                                     headers=headers)
+        return response.status
+
+    assert [await post() for _ in range(3)] == [200, 200, 200]
+    assert await post() == 429
+    assert await post("203.0.113.9") == 429  # a header from an untrusted peer changes nothing
+    runtime.settings.trusted_proxies = "127.0.0.1"
+    assert [await post(f"203.0.113.{n}, 127.0.0.1") for n in range(1, 4)] == [200, 200, 200]
+    assert [await post("198.51.100.7") for _ in range(4)] == [200, 200, 200, 429]
+
+
+async def test_silent_web_visitors_who_never_took_part_are_forgotten(runtime) -> None:  # type: ignore[no-untyped-def]
+    from bot.jobs import forget_visitors
+
+    passer_by, learner = Chat(runtime), Chat(runtime)
+    await passer_by.send("/start")
+    await learner.onboard()
+    later = datetime.now(timezone.utc) + timedelta(days=runtime.settings.retain_visitors_days, minutes=1)
+    async with runtime.db.transaction() as session:
+        assert await forget_visitors(session, runtime.settings, later) == 1
+    async with runtime.db.sessions() as session:
+        left = set(await session.scalars(select(User.external_id)))
+    assert left == {learner.user}
