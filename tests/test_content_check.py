@@ -240,3 +240,15 @@ def test_the_facts_fixed_for_issue_20_are_taught_with_their_sources() -> None:
 def test_yaml_fixture_is_a_valid_bank() -> None:
     data = yaml.safe_load(BIASED_BANK.read_text(encoding="utf-8"))
     assert data["topic"] == "vneid" and len(data["questions"]) >= 15
+
+
+def test_faq_answers_follow_the_same_rules(content_copy: Path) -> None:
+    """Residents read FAQ answers too: short sentences, and the lesson they point to must exist."""
+    path = content_copy / "faq" / "antoan.yaml"
+    edit(path, 'Xem bài "Khóa chặt Zalo, Facebook".', 'Xem bài "Khóa Zalo".')
+    edit(path, "không dùng ngày sinh.", "không dùng ngày sinh, số điện thoại, tên con cháu, tên quê, số nhà "
+         "hay bất cứ thứ gì người quen của bạn có thể đoán ra được trong vài phút.")
+    _, problems = check(content_copy)
+    messages = [p.message for p in problems]
+    assert any("at-khoa-tk: names a lesson “Khóa Zalo” that does not exist" in m for m in messages), messages
+    assert any("at-khoa-tk: sentence of" in m for m in messages), messages

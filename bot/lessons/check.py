@@ -37,6 +37,7 @@ DUNG_SHARE = (0.4, 0.6)  # share of true/false items answered "Đúng"
 SAFE_SHARE = (0.3, 0.7)  # share of situation items that tell a safe case
 REVIEW_EVERY = timedelta(days=365)
 _URL = re.compile(r"^https?://[A-Za-z0-9.\-]+\.[A-Za-z]{2,}(/\S*)?$")
+_LESSON_REFERENCE = re.compile(r'Xem bài ["“](.+?)["”]\.?$', re.M)  # 'Xem bài "Báo lừa đảo ở đâu?".'
 _VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
 
 
@@ -165,12 +166,18 @@ def find_problems(content: Content, pass_mark: int = PASS_MARK) -> list[Problem]
             if not _has_diacritics(question.question):
                 problem(question.id, "question without Vietnamese diacritics")
         _quiz_problems(content, topic_id, questions, pass_mark, problem)
+    titles = {lesson.title for lesson in content.lessons.values()}
     for entry in content.faq:
         if entry.lesson is not None and entry.lesson not in content.lessons:
             problem(entry.id, f"lesson {entry.lesson!r} does not exist")
         check_sources(entry.id, entry.sources)
         if not _has_diacritics(entry.answer):
             problem(entry.id, "answer without Vietnamese diacritics")
+        for sentence, count in readability.long_sentences(entry.answer):
+            problem(entry.id, f"sentence of {count} words (at most {readability.MAX_SYLLABLES}): {sentence[:60]!r}")
+        for title in _LESSON_REFERENCE.findall(entry.answer):
+            if title not in titles:
+                problem(entry.id, f"names a lesson “{title}” that does not exist (lesson titles changed?)")
     for topic in content.topics:
         lessons = content.lessons_by_topic.get(topic.id, [])
         if len(lessons) < MIN_LESSONS[topic.core]:
