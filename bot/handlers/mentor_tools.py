@@ -1,21 +1,28 @@
-"""A mentor's work with one mentee (detail, encouragement, lessons and quizzes done together)
-and with a group ("buổi hướng dẫn"): attendance, the lesson taught, results, the help log."""
+"""A mentor's work with one mentee (detail, encouragement, a lesson done together, the quiz taken
+aloud with the mentor entering each answer) and with a group ("buổi hướng dẫn"): attendance, the
+lesson taught, the help log.
+
+Only a quiz whose every answer was entered earns a certificate; a session
+records who came and what was taught, never a result by itself.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
 from bot.db.network import PLACES, HelpSession, HelpSessionAttendee
+from bot.handlers.certificates import send_certificate
 from bot.handlers.mentor import _mentor, core_lesson_counts
+from bot.handlers.quiz import feedback, question_screen
 from bot.lessons import progress as prog
 from bot.network import mentors as net
 from bot.outbox import enqueue
 from bot.people.roles import MENTOR
-from bot.quiz import bank
+from bot.quiz import attempts
 from bot.quiz.certificates import issue_for_pass
 
 MINUTES = (15, 30, 45, 60, 90)
@@ -35,6 +42,9 @@ async def mentee_detail(ctx: Ctx) -> None:
     elif ctx.option == "lesson":
         await ctx.go("mentor.session", attendees=[mentee.id], step="topic")
         return
+    elif ctx.option == "quiz":
+        await ctx.go("mentor.quiz", mentee=mentee.id)
+        return
     elif ctx.option == "end":
         pairing = await net.active_pairing(ctx.session, mentee.id)
         await net.end_pairing(ctx.session, pairing, "ended-by-mentor")
@@ -47,7 +57,7 @@ async def mentee_detail(ctx: Ctx) -> None:
         lessons = ctx.services.content.lessons_by_topic.get(topic.id, [])
         done = sum(1 for lesson in lessons if lesson.id in progress and progress[lesson.id].completed_at)
         lines.append(f"• {topic.short}: {done}/{len(lessons)}")
-    options = [ctx.opt("lesson", "mentor.record_together")]
+    options = [ctx.opt("lesson", "mentor.record_together"), ctx.opt("quiz", "mentor.quiz_together")]
     if mentee.channel != "offline":
         options.append(ctx.opt("encourage", "mentor.encourage"))
     options += [ctx.opt("end", "mentor.end"), ctx.opt("back", "nav.back")]
@@ -109,15 +119,13 @@ async def session_log(ctx: Ctx) -> None:
             ctx.data["asked_minutes"] = True
             ctx.say(ctx.t("session.minutes"), [Option(f"min:{m}", ctx.t("session.n_minutes", n=m)) for m in MINUTES])
             return
-    if step == "place":
-        if ctx.option in PLACES and ctx.data.get("asked_place"):
-            ctx.data.update(step="scores", place=ctx.option, scores={}, index=0)
-            step = "scores"
-        else:
-            ctx.data["asked_place"] = True
-            ctx.say(ctx.t("session.place"), [ctx.opt(p, f"place.{p}") for p in PLACES])
-            return
-    await _scores(ctx, mentor, attendees)
+    if ctx.option in PLACES and ctx.data.get("asked_place"):
+        ctx.data["place"] = ctx.option
+        people = [await net.mentee_of(ctx.session, mentor, person) for person in attendees]
+        await save_session(ctx, mentor, [p for p in people if p is not None])
+        return
+    ctx.data.update(step="place", asked_place=True)
+    ctx.say(ctx.t("session.place"), [ctx.opt(p, f"place.{p}") for p in PLACES])
 
 
 def prog_number(text: str | None) -> int | None:
@@ -125,49 +133,58 @@ def prog_number(text: str | None) -> int | None:
     return int(digits) if digits and len(digits) <= 3 else None
 
 
-async def _scores(ctx: Ctx, mentor, attendees: list[int]) -> None:  # type: ignore[no-untyped-def]
-    """Asks each attendee's quiz score taken together (or "bỏ qua"), then saves everything."""
-    index, scores = int(ctx.data.get("index", 0)), dict(ctx.data.get("scores", {}))
-    if ctx.data.get("asked_score"):
-        score = prog_number(ctx.text) if ctx.option != "skip" else None
-        if ctx.option != "skip" and (score is None or score > bank.QUESTIONS_PER_ATTEMPT):
-            ctx.say(ctx.t("session.bad_score"), [ctx.opt("skip", "onboarding.skip")])
-            return
-        if score is not None:
-            scores[str(attendees[index])] = score
-        index += 1
-        ctx.data.update(index=index, scores=scores)
-    people = [await net.mentee_of(ctx.session, mentor, person) for person in attendees]
-    if index < len(attendees):
-        ctx.data["asked_score"] = True
-        name = people[index].display_name if people[index] else "?"
-        ctx.say(ctx.t("session.score", name=name, total=bank.QUESTIONS_PER_ATTEMPT), [ctx.opt("skip", "onboarding.skip")])
-        return
-    await save_session(ctx, mentor, [p for p in people if p is not None], scores)
-
-
-async def save_session(ctx: Ctx, mentor, people, scores: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+async def save_session(ctx: Ctx, mentor, people) -> None:  # type: ignore[no-untyped-def]
+    """Attendance and the lesson taught, for each person who came; no quiz result, no certificate."""
     content, data = ctx.services.content, ctx.data
     lesson = content.lessons[data["lesson"]]
     session = HelpSession(mentor_id=mentor.id, held_on=date.today(), topic_id=lesson.topic, lesson_id=lesson.id,
                           minutes=int(data["minutes"]), place=data["place"], is_group=len(people) > 1)
     ctx.session.add(session)
     await ctx.session.flush()
-    passed = 0
     for person in people:
-        ctx.session.add(HelpSessionAttendee(session_id=session.id, user_id=person.id,
-                                            quiz_score=scores.get(str(person.id))))
+        ctx.session.add(HelpSessionAttendee(session_id=session.id, user_id=person.id))
         await prog.complete(ctx.session, person.id, lesson.id, lesson.topic, True)
-        score = scores.get(str(person.id))
-        if score is not None:
-            now = datetime.now(timezone.utc)
-            ok = bank.passed(score, bank.QUESTIONS_PER_ATTEMPT, ctx.settings.quiz_pass_mark)
-            ctx.session.add(QuizAttempt(user_id=person.id, topic_id=lesson.topic, question_ids=[], orders=[],
-                                        answers=[{"with_mentor": mentor.id}], started_at=now - timedelta(minutes=1),
-                                        finished_at=now, score=score, passed=ok))
-            if ok and person.has_consented and person.display_name:
-                await issue_for_pass(ctx.session, ctx.settings, content, person, lesson.topic)
-                passed += 1
-    ctx.say(ctx.t("session.saved", n=len(people), lesson=lesson.title, passed=passed))
+    ctx.say(ctx.t("session.saved", n=len(people), lesson=lesson.title))
     ctx.history.clear()
     await ctx.replace("mentor.home")
+
+
+@flow.screen("mentor.quiz", help="help.mentor_quiz", requires=MENTOR)
+async def quiz_together(ctx: Ctx) -> None:
+    """The mentee answers aloud and the mentor taps each answer: the same bank, draw and pass mark as in
+    chat, so a pass earns the mentee's certificate (shown to the mentor to print or show)."""
+    mentor = await _mentor(ctx)
+    mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0)))
+    if mentee is None:
+        ctx.say(ctx.t("mentor.not_your_mentee"))
+        await ctx.replace("mentor.home")
+        return
+    content = ctx.services.content
+    attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
+    if attempt is None or attempt.user_id != mentee.id or attempt.finished_at is not None:
+        if ctx.option and ctx.option.startswith("topic:") and content.questions.get(ctx.option[6:]):
+            attempt = await attempts.start(ctx.session, content, mentee.id, ctx.option[6:])
+            ctx.data["attempt"] = attempt.id
+            ctx.option = None
+        else:
+            topics = [Option(f"topic:{t.id}", t.short) for t in content.topics if content.questions.get(t.id)]
+            ctx.say(ctx.t("mentor.quiz_intro", name=mentee.display_name), topics[:5] + [ctx.opt("back", "nav.back")])
+            return
+    found = attempts.current(content, attempt)
+    if found is not None and ctx.option and ctx.option.startswith("q") and ctx.option[1:].isdigit() \
+            and int(ctx.option[1:]) < len(found[1]):
+        question, order, correct = attempts.answer(content, attempt, int(ctx.option[1:]), with_mentor=mentor.id)
+        ctx.say(feedback(ctx, question, order, correct), screen="quiz.feedback")
+        found = attempts.current(content, attempt)
+    if found is not None:
+        text, options = question_screen(ctx, attempt, *found)
+        ctx.say(text, options + [ctx.opt("back", "nav.back")])
+        return
+    passed = attempts.finish(attempt, ctx.settings.quiz_pass_mark)
+    ctx.say(ctx.t("mentor.quiz_result", name=mentee.display_name, score=attempt.score,
+                  total=len(attempt.question_ids)))
+    if passed and mentee.has_consented and mentee.display_name:
+        for certificate in await issue_for_pass(ctx.session, ctx.settings, content, mentee, attempt.topic_id):
+            await send_certificate(ctx, certificate, "mentor.quiz_certificate")
+    ctx.history.clear()
+    await ctx.replace("mentor.mentee", mentee=mentee.id)

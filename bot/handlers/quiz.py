@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timezone
-
-from sqlalchemy import select
 
 from bot.core.context import Ctx
 from bot.core.flow import flow
@@ -13,9 +10,7 @@ from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
 from bot.handlers.certificates import send_new_certificates
 from bot.handlers.menu import menu_entry
-from bot.quiz import bank
-
-_rng = random.SystemRandom()
+from bot.quiz import attempts, bank
 
 
 def _bank(ctx: Ctx, topic_id: str):  # type: ignore[no-untyped-def]
@@ -23,25 +18,7 @@ def _bank(ctx: Ctx, topic_id: str):  # type: ignore[no-untyped-def]
 
 
 def _question(ctx: Ctx, question_id: str):  # type: ignore[no-untyped-def]
-    for questions in ctx.services.content.questions.values():
-        for question in questions:
-            if question.id == question_id:
-                return question
-    return None
-
-
-async def open_attempt(ctx: Ctx, topic_id: str) -> QuizAttempt | None:
-    return await ctx.session.scalar(
-        select(QuizAttempt)
-        .where(QuizAttempt.user_id == ctx.user.id, QuizAttempt.topic_id == topic_id, QuizAttempt.finished_at.is_(None))
-        .order_by(QuizAttempt.id.desc())
-    )
-
-
-async def passed_topics(ctx: Ctx) -> set[str]:
-    rows = await ctx.session.scalars(
-        select(QuizAttempt.topic_id).where(QuizAttempt.user_id == ctx.user.id, QuizAttempt.passed.is_(True)))
-    return set(rows)
+    return ctx.services.content.question(question_id)
 
 
 @flow.screen("quiz.intro", help="help.quiz")
@@ -52,16 +29,16 @@ async def quiz_intro(ctx: Ctx) -> None:
         ctx.option, ctx.entering = None, True
     topic = content.topic(ctx.data.get("topic", ""))
     if topic is None:
-        done = await passed_topics(ctx)
+        done = await attempts.passed_topics(ctx.session, ctx.user.id)
         options = [Option(f"topic:{t.id}", f"{'✓' if t.id in done else '○'} {t.short}")
                    for t in content.topics if content.questions.get(t.id)]
         ctx.say(ctx.t("quiz.choose_topic"), options[:6])
         return
-    attempt = await open_attempt(ctx, topic.id)
+    attempt = await attempts.open_attempt(ctx.session, ctx.user.id, topic.id)
     if ctx.option == "start" or (ctx.option == "restart" and attempt is not None):
         if attempt is not None:
             attempt.finished_at = datetime.now(timezone.utc)
-        attempt = await start_attempt(ctx, topic.id)
+        attempt = await attempts.start(ctx.session, ctx.services.content, ctx.user.id, topic.id)
         await ctx.replace("quiz.question", attempt=attempt.id)
         return
     if ctx.option == "continue" and attempt is not None:
@@ -79,15 +56,6 @@ async def quiz_intro(ctx: Ctx) -> None:
             [ctx.opt("start", "quiz.start"), ctx.opt("back", "nav.back")])
 
 
-async def start_attempt(ctx: Ctx, topic_id: str) -> QuizAttempt:
-    drawn = bank.draw(_bank(ctx, topic_id), _rng)
-    attempt = QuizAttempt(user_id=ctx.user.id, topic_id=topic_id, question_ids=[d.question_id for d in drawn],
-                          orders=[d.order for d in drawn], answers=[])
-    ctx.session.add(attempt)
-    await ctx.session.flush()
-    return attempt
-
-
 async def _attempt(ctx: Ctx) -> QuizAttempt | None:
     attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
     if attempt is None or attempt.user_id != ctx.user.id or attempt.finished_at is not None:
@@ -101,34 +69,32 @@ async def quiz_question(ctx: Ctx) -> None:
     if attempt is None:
         await ctx.replace("quiz.intro")
         return
-    position = len(attempt.answers)
-    if ctx.option and ctx.option.startswith("q") and position < len(attempt.question_ids):
-        question = _question(ctx, attempt.question_ids[position])
-        order = attempt.orders[position]
-        chosen = int(ctx.option[1:])
-        correct = bank.is_correct(question, order, chosen)
-        attempt.answers = [*attempt.answers, {"shown": chosen, "option": order[chosen], "correct": correct,
-                                              "at": datetime.now(timezone.utc).isoformat()}]
-        right = bank.shown_options(question, order)[order.index(question.answer)]
-        verdict = ctx.t("quiz.right") if correct else ctx.t("quiz.wrong", answer=right)
-        ctx.say(f"{verdict}\n{question.explanation.strip()}", screen="quiz.feedback")
-        position += 1
-    if position >= len(attempt.question_ids):
-        await finish(ctx, attempt)
+    content = ctx.services.content
+    found = attempts.current(content, attempt)
+    if found is not None and ctx.option and ctx.option.startswith("q") and ctx.option[1:].isdigit() \
+            and int(ctx.option[1:]) < len(found[1]):
+        question, order, correct = attempts.answer(content, attempt, int(ctx.option[1:]))
+        ctx.say(feedback(ctx, question, order, correct), screen="quiz.feedback")
+        found = attempts.current(content, attempt)
+    if found is None:
+        attempts.finish(attempt, ctx.settings.quiz_pass_mark)
+        await ctx.replace("quiz.result", attempt=attempt.id)
         return
-    question = _question(ctx, attempt.question_ids[position])
-    labels = bank.shown_options(question, attempt.orders[position])
-    ctx.say(ctx.t("quiz.question", n=position + 1, total=len(attempt.question_ids), question=question.question.strip()),
-            [Option(f"q{i}", label) for i, label in enumerate(labels)])
+    ctx.say(*question_screen(ctx, attempt, *found))
 
 
-async def finish(ctx: Ctx, attempt: QuizAttempt) -> None:
-    points = bank.score([answer["correct"] for answer in attempt.answers])
-    total = len(attempt.question_ids)
-    attempt.score = points
-    attempt.passed = bank.passed(points, total, ctx.settings.quiz_pass_mark)
-    attempt.finished_at = datetime.now(timezone.utc)
-    await ctx.replace("quiz.result", attempt=attempt.id)
+def feedback(ctx: Ctx, question, order: list[int], correct: bool) -> str:  # type: ignore[no-untyped-def]
+    right = bank.shown_options(question, order)[order.index(question.answer)]
+    verdict = ctx.t("quiz.right") if correct else ctx.t("quiz.wrong", answer=right)
+    return f"{verdict}\n{question.explanation.strip()}"
+
+
+def question_screen(ctx: Ctx, attempt: QuizAttempt, question, order: list[int]) -> tuple[str, list[Option]]:  # type: ignore[no-untyped-def]
+    """The question text and its answers as buttons ("q0", "q1", … in the shown order)."""
+    labels = bank.shown_options(question, order)
+    text = ctx.t("quiz.question", n=len(attempt.answers) + 1, total=len(attempt.question_ids),
+                 question=question.question.strip())
+    return text, [Option(f"q{i}", label) for i, label in enumerate(labels)]
 
 
 @flow.screen("quiz.result", help="help.quiz_result")

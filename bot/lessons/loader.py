@@ -71,6 +71,10 @@ class Content:
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
+    def question(self, question_id: str) -> QuizQuestion | None:
+        """A quiz question by id, from any topic's bank."""
+        return next((q for bank in self.questions.values() for q in bank if q.id == question_id), None)
+
     @property
     def core_topics(self) -> list[Topic]:
         return [t for t in self.topics if t.core]

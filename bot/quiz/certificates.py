@@ -16,9 +16,9 @@ from bot.config import Settings
 from bot.core.messages import Attachment
 from bot.db.learning import Certificate
 from bot.db.models import Tdp, User, Ward
-from bot.people.audit import Actor, record
 from bot.lessons.loader import Content
-from bot.quiz import codes
+from bot.people.audit import Actor, record
+from bot.quiz import attempts, codes
 from bot.quiz.render import OVERALL_TITLE, TOPIC_TITLE, CertificateView, render_pdf, render_png
 
 OVERALL = "all"
@@ -64,7 +64,10 @@ async def issue_for_pass(
     session: AsyncSession, settings: Settings, content: Content, user: User, topic_id: str
 ) -> list[Certificate]:
     """Certificates newly earned by passing `topic_id`: the topic's (once) and the overall one
-    when every core topic is now passed. A second pass issues nothing new."""
+    when every core topic is now passed. A second pass issues nothing new, and nothing is issued
+    without a measured pass of the topic's quiz (`attempts.measured_pass`)."""
+    if not await attempts.measured_pass(session, user.id, topic_id):
+        return []
     owned = {c.topic_id: c for c in await certificates_of(session, user.id)}
     new: list[Certificate] = []
     if topic_id not in owned:
