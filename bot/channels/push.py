@@ -27,7 +27,7 @@ from bot.channels.render import channel_text
 from bot.channels.sender import REPLY, Sender
 from bot.config import SettingsError
 from bot.core.limits import Admission
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Option, Reply
 from bot.logs import mask
 from bot.runtime import Runtime
 
@@ -144,6 +144,27 @@ class PushChannel:
             await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
         await self.sender.close()
         await self._closed()
+
+    async def _typing(self, chat_id: Any) -> None:
+        """Shows "typing…" in the chat."""
+        raise NotImplementedError
+
+    async def _turn(self, chat_id: Any, incoming: Incoming) -> list[Reply]:
+        """The engine's replies, with "typing…" shown if it takes a while.
+
+        The engine call comes before any other await, so updates of one person reach
+        its per-person lock in the order they arrived. If handling fails, the person
+        hears so in plain words, with the way home, instead of silence.
+        """
+        typing = self.sender.typing(chat_id, self._typing)
+        try:
+            return await self.runtime.engine.handle(incoming)
+        except Exception:
+            log.exception("%s: update %s failed", self.name, incoming.update_id)
+            return [Reply(channel_text("channel.error", self._lang),
+                          [Option("menu", channel_text("menu.back_to_menu", self._lang))], "error")]
+        finally:
+            typing.cancel()
 
     def _receive(self, chat_id: Any, incoming: Incoming,
                  turn: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -286,21 +286,6 @@ class TelegramChannel(PushChannel):
         if isinstance(update, Tapped) and replies:  # a redelivered update's query was answered the first time
             self._spawn(self._answer(update.query_id))
 
-    async def _turn(self, chat_id: int, incoming: Incoming) -> list[Reply]:
-        """The engine's replies, with "typing…" shown if it takes a while.
-
-        The engine call comes before any other await, so updates of one person
-        reach its per-person lock in the order they arrived.
-        """
-        typing = self.sender.typing(chat_id, self._typing)
-        try:
-            return await self.runtime.engine.handle(incoming)
-        except Exception as exc:  # noqa: BLE001
-            log.error("telegram: update %s failed: %s", incoming.update_id, mask(repr(exc)))
-            return []
-        finally:
-            typing.cancel()
-
     # ---- replies out -------------------------------------------------------------------
 
     async def _deliver(self, chat_id: str, part: Text | File) -> None:

@@ -285,20 +285,16 @@ class ZaloChannel(PushChannel):
 
     async def handle(self, chat_id: str, incoming: Incoming) -> None:
         """One update: the engine's replies (first await, so one person's updates keep their order), sent."""
-        typing = self.sender.typing(chat_id, self.client.send_chat_action)
-        try:
-            replies = await self.runtime.engine.handle(incoming)
-        except Exception as exc:  # noqa: BLE001
-            log.error("zalo: update %s failed: %s", incoming.update_id, mask(repr(exc)))
-            return
-        finally:
-            typing.cancel()
+        replies = await self._turn(chat_id, incoming)
         if incoming.text is None:
             replies = explain_text_only(replies, channel_text("channel.text_only.numbers", self._lang))
         for reply in replies:
             self.send(chat_id, reply)
 
     # ---- replies out -------------------------------------------------------------------
+
+    async def _typing(self, chat_id: str) -> None:
+        await self.client.send_chat_action(chat_id)
 
     async def _deliver(self, chat_id: str, part: Text | Photo) -> None:
         if isinstance(part, Photo):

@@ -131,6 +131,9 @@ async def _confirm(ctx: Ctx) -> None:
 
 @flow.screen("broadcast.list", help="help.broadcast", requires=STAFF)
 async def broadcast_list(ctx: Ctx) -> None:
+    if ctx.option == "new":
+        await ctx.go("broadcast.compose")
+        return
     if ctx.option and ctx.option.startswith("cancel:"):
         withdrawn = await service.cancel(ctx.session, int(ctx.option[7:]), ctx.actor)
         ctx.say(ctx.t("broadcast.cancelled", n=max(withdrawn, 0)))
@@ -144,5 +147,6 @@ async def broadcast_list(ctx: Ctx) -> None:
                            **{k: counts.get(k, 0) for k in service.STATUSES}))
         if broadcast.status in ("queued", "sending") and counts.get("queued"):
             options.append(Option(f"cancel:{broadcast.id}", ctx.t("broadcast.cancel_n", id=broadcast.id)))
-    ctx.say("\n".join(lines), options[:4] + [ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
+    ctx.say("\n".join(lines), [ctx.opt("new", "broadcast.new"), *options[:3], ctx.opt("back", "nav.back"),
+                               ctx.opt("menu", "menu.back_to_menu")])
 

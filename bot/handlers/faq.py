@@ -15,7 +15,7 @@ from bot.core.flow import flow
 from bot.core.matching import fold, match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
-from bot.handlers.menu import ENTRIES, menu_entry
+from bot.handlers.menu import ENTRIES, menu_entry, shown_to
 from bot.lessons.search import Hit
 from bot.logs import mask
 
@@ -111,9 +111,9 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
     menu_labels = {e.option_id: e for e in ENTRIES}
     labels = [Option(e.option_id, ctx.t(e.label_key)) for e in menu_labels.values()]
     picked = match_option(text, labels, cutoff=88)
-    if picked.option is not None and picked.option.id != "resume":
+    if picked.option is not None:
         entry = menu_labels[picked.option.id]
-        if entry.visible is None or await entry.visible(ctx):
+        if await shown_to(ctx, entry):
             await ctx.go(entry.screen)
             return
     if await open_topic_or_lesson(ctx, text):

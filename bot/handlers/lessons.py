@@ -12,7 +12,8 @@ from bot.lessons import progress as prog
 from bot.lessons.models import Lesson
 from bot.lessons.path import next_lesson, path
 
-LESSON_PAGE = 4
+LESSON_PAGE = 3
+"""Lessons per screen: with "more", the topic's quiz and "back", six choices at most."""
 DONE, STARTED, NEW = "✓", "▶", "○"
 MAX_SOURCES = 3
 _rng = random.SystemRandom()
@@ -33,8 +34,9 @@ def _icon(lesson_id: str, progress: dict) -> str:
     return DONE if row.completed_at is not None else STARTED
 
 
-async def has_lesson_in_progress(ctx: Ctx) -> bool:
-    return await person_fact(ctx, "open_lesson")
+async def resume_instead(ctx: Ctx) -> tuple[str, str] | None:
+    """With a lesson open, the menu's first entry continues it ("Học tiếp"), in the same place."""
+    return ("menu.resume", "lessons.resume") if await person_fact(ctx, "open_lesson") else None
 
 
 async def start_lesson(ctx: Ctx, lesson: Lesson, step: int = 0) -> None:
@@ -61,36 +63,39 @@ async def topic_list(ctx: Ctx) -> None:
         return
     lines = [ctx.t("lessons.topics_title")]
     options: list[Option] = []
-    if suggested is not None:
+    if suggested is not None and len(content.topics) <= 4:
         key = "lessons.resume" if current is not None else "lessons.start_next"
         options.append(ctx.opt("next", key, title=suggested.title))
+    all_done = True
     for topic in content.topics:
         lessons = content.lessons_by_topic.get(topic.id, [])
         done = sum(1 for lesson in lessons if _icon(lesson.id, progress) == DONE)
         icon = DONE if done == len(lessons) else STARTED if any(lesson.id in progress for lesson in lessons) else NEW
+        all_done = all_done and done == len(lessons)
         lines.append(ctx.t("lessons.topic_line", icon=icon, title=topic.title, done=done, total=len(lessons)))
         options.append(Option(f"topic:{topic.id}", f"{icon} {topic.short}"))
-    if suggested is not None:
-        lines.append(ctx.t("lessons.suggested", title=suggested.title))
-    else:
+    if all_done:
         lines.append(ctx.t("lessons.all_done"))
-    ctx.say("\n".join(lines), options[:6])
+    elif suggested is not None:
+        lines.append(ctx.t("lessons.suggested", title=suggested.title))
+    ctx.say("\n".join(lines), options[:5] + [ctx.opt("back", "nav.back")])
 
 
 @flow.screen("path.start", help="help.path")
 async def path_start(ctx: Ctx) -> None:
     questions = ("has_smartphone", "uses_social", "vneid_active")
     index = int(ctx.data.get("q", 0))
-    if ctx.option == "skip":
+    if ctx.option == "skip_all":
         ctx.memory["path_asked"] = True
         await ctx.replace("topic.list")
         return
-    if ctx.option in ("yes", "no") and index < len(questions):
-        value = ctx.option == "yes"
-        if ctx.user.has_consented:
-            setattr(ctx.user, questions[index], value)
-        else:
-            ctx.memory[questions[index]] = value
+    if ctx.option in ("yes", "no", "skip") and index < len(questions):
+        if ctx.option != "skip":  # "Bỏ qua" skips this question only
+            value = ctx.option == "yes"
+            if ctx.user.has_consented:
+                setattr(ctx.user, questions[index], value)
+            else:
+                ctx.memory[questions[index]] = value
         index += 1
         ctx.data["q"] = index
     if index >= len(questions):
@@ -103,8 +108,9 @@ async def path_start(ctx: Ctx) -> None:
         return
     if index == 0 and ctx.entering:
         ctx.say(ctx.t("path.intro"))
-    ctx.say(ctx.t(f"path.q.{questions[index]}"),
-            [ctx.opt("yes", "path.yes"), ctx.opt("no", "path.no"), ctx.opt("skip", "path.skip")])
+    ctx.say(ctx.t("path.question", n=index + 1, total=len(questions), question=ctx.t(f"path.q.{questions[index]}")),
+            [ctx.opt("yes", "path.yes"), ctx.opt("no", "path.no"), ctx.opt("skip", "path.skip"),
+             ctx.opt("skip_all", "path.skip_all")])
 
 
 @flow.screen("topic.lessons", help="help.topic_lessons")
@@ -130,16 +136,22 @@ async def topic_lessons(ctx: Ctx) -> None:
         page = page + 1 if (page + 1) * LESSON_PAGE < len(lessons) else 0
         ctx.data["page"] = page
     progress = await _progress(ctx)
-    lines = [f"{topic.title}\n{topic.description}", ""]
-    lines += [f"{_icon(lesson.id, progress)} {n}. {lesson.title} ({ctx.t('lessons.minutes', n=lesson.minutes)})"
-              for n, lesson in enumerate(lessons, 1)]
+    done = sum(1 for lesson in lessons if _icon(lesson.id, progress) == DONE)
     shown = lessons[page * LESSON_PAGE:(page + 1) * LESSON_PAGE]
+    lines = [topic.title, topic.description, ctx.t("lessons.progress", done=done, total=len(lessons))]
+    if len(lessons) > LESSON_PAGE:
+        pages = -(-len(lessons) // LESSON_PAGE)
+        lines.append(ctx.t("lessons.page", page=page + 1, pages=pages))
+    # The buttons carry the titles; the text adds the time each takes, numbered like the buttons.
+    lines += [f"{n}. {_icon(lesson.id, progress)} {lesson.title} ({ctx.t('lessons.minutes', n=lesson.minutes)})"
+              for n, lesson in enumerate(shown, 1)]
     options = [Option(f"lesson:{lesson.id}", f"{_icon(lesson.id, progress)} {lesson.title}") for lesson in shown]
     if len(lessons) > LESSON_PAGE:
-        options.append(ctx.opt("more", "lessons.more"))
+        last_page = (page + 1) * LESSON_PAGE >= len(lessons)
+        options.append(ctx.opt("more", "lessons.first_lessons" if last_page else "lessons.more"))
     if content.questions.get(topic.id):
         options.append(ctx.opt("quiz", "lessons.take_quiz"))
-    ctx.say("\n".join(lines), options)
+    ctx.say("\n".join(lines), options + [ctx.opt("back", "nav.back")])
 
 
 @flow.screen("lesson.step", help="help.lesson", handles_back=True)
@@ -201,11 +213,14 @@ def check_order(ctx: Ctx, count: int) -> list[int]:
     return order
 
 
-@flow.screen("lesson.check", help="help.check")
+@flow.screen("lesson.check", help="help.check", handles_back=True)
 async def lesson_check(ctx: Ctx) -> None:
     lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
     if lesson is None:
         await ctx.replace("topic.list")
+        return
+    if ctx.option == "back":
+        await ctx.replace("lesson.practice", lesson=lesson.id)
         return
     check = lesson.check
     if ctx.option and ctx.option.startswith("a") and ctx.option[1:].isdigit() and int(ctx.option[1:]) < len(check.options):
@@ -217,7 +232,8 @@ async def lesson_check(ctx: Ctx) -> None:
         await ctx.replace("lesson.done", lesson=lesson.id)
         return
     ctx.say(ctx.t("lessons.check_intro", question=check.question.strip()),
-            [Option(f"a{i}", check.options[i]) for i in check_order(ctx, len(check.options))])
+            [Option(f"a{i}", check.options[i]) for i in check_order(ctx, len(check.options))]
+            + [ctx.opt("back", "nav.back")])
 
 
 def source_lines(ctx: Ctx, lesson: Lesson) -> list[str]:
@@ -276,5 +292,4 @@ async def resume(ctx: Ctx) -> None:
 
 
 menu_fact("open_lesson", prog.HAS_OPEN_LESSON)
-menu_entry(5, "resume", "menu.resume", "lessons.resume", visible=has_lesson_in_progress)
-menu_entry(10, "learn", "menu.learn", "topic.list")
+menu_entry(10, "learn", "menu.learn", "topic.list", instead=resume_instead)

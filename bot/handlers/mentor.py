@@ -23,7 +23,8 @@ from bot.people import codes
 from bot.people.roles import CHAT_ACCOUNT, MENTOR, approved_mentor_of, is_staff
 
 MAX_NAME = 60
-PAGE = 5
+PAGE = 4
+"""Mentees per screen: with "more" and "back", six choices at most."""
 
 
 async def _mentor(ctx: Ctx) -> Mentor:
@@ -133,7 +134,7 @@ async def mentees(ctx: Ctx) -> None:
                for row in rows[page * PAGE:(page + 1) * PAGE]]
     if len(rows) > PAGE:
         options.append(ctx.opt("more", "menu.more"))
-    ctx.say(ctx.t("mentor.choose_mentee"), options or [ctx.opt("back", "nav.back")])
+    ctx.say(ctx.t("mentor.choose_mentee"), options + [ctx.opt("back", "nav.back")])
 
 
 @flow.screen("mentor.invite", help="help.mentor_invite", requires=MENTOR)

@@ -15,6 +15,10 @@ from bot.core.messages import Option
 PAGE = 5
 
 
+Instead = Callable[[Ctx], Awaitable[tuple[str, str] | None]]
+"""(label key, screen) an entry shows and opens for this person instead of its own (or None)."""
+
+
 @dataclass(frozen=True)
 class MenuEntry:
     order: int
@@ -22,6 +26,7 @@ class MenuEntry:
     label_key: str
     screen: str
     visible: Callable[[Ctx], Awaitable[bool]] | None = None
+    instead: Instead | None = None
 
 
 ENTRIES: list[MenuEntry] = []
@@ -29,12 +34,14 @@ FACTS: dict[str, ColumnElement[bool]] = {}
 
 
 def menu_entry(order: int, option_id: str, label_key: str, screen: str,
-               visible: Callable[[Ctx], Awaitable[bool]] | None = None) -> None:
+               visible: Callable[[Ctx], Awaitable[bool]] | None = None, instead: Instead | None = None) -> None:
     """Features add themselves to the menu here; `visible` hides an entry from some people.
 
-    An entry whose screen requires a right is shown only to identities holding it.
+    An entry whose screen requires a right is shown only to identities holding it. `instead`
+    changes what an entry says and opens (Học bài → Học tiếp) while keeping its place, so a
+    menu number means the same thing whatever the person's progress.
     """
-    ENTRIES.append(MenuEntry(order, option_id, label_key, screen, visible))
+    ENTRIES.append(MenuEntry(order, option_id, label_key, screen, visible, instead))
     ENTRIES.sort(key=lambda entry: entry.order)
 
 
@@ -65,10 +72,19 @@ async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
             facts = (await ctx.session.execute(_facts_query(), {"user_id": ctx.user.id})).one()
             for name, value in facts._mapping.items():
                 ctx.known(name, bool(value))
-        return [e for e in ENTRIES if await _visible(ctx, e)]
+        entries = []
+        for entry in ENTRIES:
+            if not await shown_to(ctx, entry):
+                continue
+            changed = await entry.instead(ctx) if entry.instead is not None else None
+            if changed is not None:
+                entry = MenuEntry(entry.order, entry.option_id, changed[0], changed[1])
+            entries.append(entry)
+        return entries
 
 
-async def _visible(ctx: Ctx, entry: MenuEntry) -> bool:
+async def shown_to(ctx: Ctx, entry: MenuEntry) -> bool:
+    """Whether this person sees `entry` (it requires no right they lack, and its `visible` says yes)."""
     screen = flow.get(entry.screen)
     if screen is not None and screen.requires is not None and not await ctx.holds(screen.requires):
         return False
@@ -94,7 +110,8 @@ async def menu(ctx: Ctx) -> None:
         shown, has_more = entries[page * PAGE:(page + 1) * PAGE], True
     options = [Option(e.option_id, ctx.t(e.label_key)) for e in shown]
     if has_more:
-        options.append(ctx.opt("more", "menu.more"))
+        last_page = (page + 1) * PAGE >= len(entries)
+        options.append(ctx.opt("more", "menu.first_page" if last_page else "menu.more"))
     name = ctx.user.display_name
     title = ctx.t("menu.title_named", name=name) if name else ctx.t("menu.title")
     ctx.say(title, options)

@@ -15,7 +15,8 @@ from bot.units import find_tdp, tdps_of, wards
 
 CONSENT_VERSION = "2026-11"
 AGE_BANDS = ("u16", "16-59", "60+")
-TDP_PAGE = 4
+TDP_PAGE = 3
+"""TDPs per screen: with "more", "I don't know" and "back", six choices at most."""
 MAX_NAME = 60
 
 
@@ -56,14 +57,16 @@ async def name(ctx: Ctx) -> None:
         ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("skip", "onboarding.skip")])
         return
     ctx.user.display_name = cleaned
-    ctx.say(ctx.t("onboarding.hello", name=cleaned))
+    if not ctx.data.get("from_settings"):
+        ctx.say(ctx.t("onboarding.hello", name=cleaned))
     await _next(ctx, "onboarding.age")
 
 
 @flow.screen("onboarding.age", help="help.onboarding.age")
 async def age(ctx: Ctx) -> None:
     if ctx.entering:
-        ctx.say(ctx.t("onboarding.ask_age"), [ctx.opt(band, f"age.{band}") for band in AGE_BANDS])
+        ctx.say(ctx.t("onboarding.ask_age"), [ctx.opt(band, f"age.{band}") for band in AGE_BANDS]
+                + [ctx.opt("back", "nav.back")])
         return
     if ctx.option in AGE_BANDS:
         ctx.user.age_band = ctx.option
@@ -73,11 +76,13 @@ async def age(ctx: Ctx) -> None:
 @flow.screen("onboarding.ward", help="help.onboarding.ward")
 async def ward(ctx: Ctx) -> None:
     if ctx.entering:
-        options = [Option(f"w{w.id}", w.name) for w in await wards(ctx.session)][:5]
-        ctx.say(ctx.t("onboarding.ask_ward"), options + [ctx.opt("other", "onboarding.other_ward")])
+        options = [Option(f"w{w.id}", w.name) for w in await wards(ctx.session)][:4]
+        ctx.say(ctx.t("onboarding.ask_ward"), options + [ctx.opt("other", "onboarding.other_ward"),
+                                                         ctx.opt("back", "nav.back")])
         return
     if ctx.option == "other":
         ctx.user.ward_id, ctx.user.tdp_id = None, None
+        ctx.say(ctx.t("onboarding.other_ward_saved"))
         await finish(ctx)
     elif ctx.option and ctx.option.startswith("w"):
         ctx.user.ward_id, ctx.user.tdp_id = int(ctx.option[1:]), None
@@ -108,7 +113,7 @@ async def tdp(ctx: Ctx) -> None:
     options = [Option(f"t{t.id}", t.name) for t in shown]
     if len(tdps) > TDP_PAGE:
         options.append(ctx.opt("more", "onboarding.more_tdps"))
-    options.append(ctx.opt("unknown", "onboarding.unknown_tdp"))
+    options += [ctx.opt("unknown", "onboarding.unknown_tdp"), ctx.opt("back", "nav.back")]
     ctx.say(ctx.t("onboarding.ask_tdp"), options)
 
 

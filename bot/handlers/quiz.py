@@ -32,7 +32,7 @@ async def quiz_intro(ctx: Ctx) -> None:
         done = await attempts.passed_topics(ctx.session, ctx.user.id)
         options = [Option(f"topic:{t.id}", f"{'✓' if t.id in done else '○'} {t.short}")
                    for t in content.topics if content.questions.get(t.id)]
-        ctx.say(ctx.t("quiz.choose_topic"), options[:6])
+        ctx.say(ctx.t("quiz.choose_topic"), options[:5] + [ctx.opt("back", "nav.back")])
         return
     attempt = await attempts.open_attempt(ctx.session, ctx.user.id, topic.id)
     if ctx.option == "start" or (ctx.option == "restart" and attempt is not None):
@@ -80,7 +80,8 @@ async def quiz_question(ctx: Ctx) -> None:
         attempts.finish(attempt, ctx.settings.quiz_pass_mark)
         await ctx.replace("quiz.result", attempt=attempt.id)
         return
-    ctx.say(*question_screen(ctx, attempt, *found))
+    text, options = question_screen(ctx, attempt, *found)
+    ctx.say(text, options + [ctx.opt("menu", "quiz.pause")])
 
 
 def feedback(ctx: Ctx, question, order: list[int], correct: bool) -> str:  # type: ignore[no-untyped-def]

@@ -113,7 +113,8 @@ async def language(ctx: Ctx) -> None:
         ctx.history.clear()
         await ctx.replace("settings")
         return
-    ctx.say(ctx.t("settings.choose_language"), [ctx.opt("vi", "language.vi"), ctx.opt("en", "language.en")])
+    ctx.say(ctx.t("settings.choose_language"), [ctx.opt("vi", "language.vi"), ctx.opt("en", "language.en"),
+                                                ctx.opt("back", "nav.back")])
 
 
 @flow.screen("settings.privacy", help="help.settings")

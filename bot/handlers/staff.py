@@ -32,11 +32,11 @@ async def staff_home(ctx: Ctx) -> None:
         await ctx.go(targets[ctx.option])
         return
     pending = await ctx.session.scalar(select(func.count()).select_from(Mentor).where(Mentor.status == "pending"))
-    options = [ctx.opt("broadcast", "staff.broadcast"), ctx.opt("broadcasts", "staff.broadcasts"),
-               ctx.opt("report", "staff.report"), ctx.opt("mentors", "staff.mentors", n=pending or 0),
-               ctx.opt("network", "staff.network")]
-    options.append(ctx.opt("roles", "staff.roles") if is_admin(ctx.identity, ctx.settings)
-                   else ctx.opt("menu", "menu.back_to_menu"))
+    options = [ctx.opt("broadcasts", "staff.broadcasts"), ctx.opt("report", "staff.report"),
+               ctx.opt("mentors", "staff.mentors", n=pending or 0), ctx.opt("network", "staff.network")]
+    if is_admin(ctx.identity, ctx.settings):
+        options.append(ctx.opt("roles", "staff.roles"))
+    options.append(ctx.opt("menu", "menu.back_to_menu"))
     ctx.say(ctx.t("staff.title", pending=pending or 0), options)
 
 
@@ -98,7 +98,8 @@ async def network(ctx: Ctx) -> None:
     scope = staff_tdp_scope(ctx.identity)
     if ctx.option and ctx.option.startswith("assign:"):
         learner = await ctx.session.get(User, int(ctx.option[7:]))
-        team = await net.team_of_tdp(ctx.session, learner.tdp_id if learner else None)
+        team = await net.team_of_tdp(ctx.session, learner.tdp_id if learner else None,
+                                     exclude_user=learner.id if learner else None)
         if learner is not None and scope not in (None, learner.tdp_id):
             learner = None
         if learner is not None and team and await net.active_pairing(ctx.session, learner.id) is None:
