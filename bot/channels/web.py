@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.web.keys import FLOOD_GUARD, RUNTIME
+from bot.web.live import locale_of
 
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
@@ -102,8 +103,9 @@ async def api_messages(request: web.Request) -> web.Response:
     if not request.app[FLOOD_GUARD].allow(parsed.external_id):
         return error(429, "too_many", "Bạn gửi nhanh quá. Chờ vài giây rồi gửi tiếp nhé.")
     replies = await runtime.engine.handle(parsed)
+    locale = await locale_of(runtime.db, parsed.external_id) or runtime.settings.default_locale
     return web.json_response(
-        {"replies": [reply_json(r, runtime.settings) for r in replies]},
+        {"replies": [reply_json(r, runtime.settings) for r in replies], "locale": locale},
         dumps=lambda data: json.dumps(data, ensure_ascii=False),
     )
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.web.keys import RUNTIME
 
 from bot.channels import web as web_channel
-from bot.web import verify
+from bot.web import live, verify
 from bot.runtime import Runtime
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -51,5 +51,6 @@ def create_app(runtime: Runtime) -> web.Application:
     app.router.add_get(f"/files/{_FILE_NAME}", files)
     app.router.add_static("/static/", STATIC)
     web_channel.setup(app)
+    live.setup(app)
     verify.setup(app)
     return app

@@ -9,6 +9,8 @@ from aiohttp import web
 if TYPE_CHECKING:
     from bot.channels.web import FloodGuard
     from bot.runtime import Runtime
+    from bot.web.live import LiveHub
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 FLOOD_GUARD: web.AppKey[FloodGuard] = web.AppKey("flood_guard")
+LIVE: web.AppKey[LiveHub] = web.AppKey("live")
