@@ -91,12 +91,16 @@ def event_json(taken: list[Taken], locale: str) -> dict[str, Any]:
 
 @dataclass(eq=False)
 class Stream:
-    """One open page: woken by the hub when its person has messages due, closed when evicted or stopping."""
+    """One open page: woken by the hub when its person has messages due, or to end when evicted or stopping."""
 
     external_id: str
     name: str = field(default_factory=lambda: f"web-{socket.gethostname()[:30]}-{os.getpid()}-{next(_ids)}")
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: bool = False
+
+    def end(self) -> None:
+        self.closed = True
+        self.wake.set()
 
 
 class LiveHub:
@@ -121,7 +125,7 @@ class LiveHub:
             return None
         mine = self.streams.setdefault(external_id, [])
         while len(mine) >= self.per_user:
-            mine.pop(0).closed.set()  # the oldest tab (often the page before a reload) gives way
+            mine.pop(0).end()  # the oldest tab (often the page before a reload) gives way
         if self.open_count >= self.max_streams:
             if not mine:
                 del self.streams[external_id]
@@ -132,7 +136,7 @@ class LiveHub:
         return stream
 
     def close(self, stream: Stream) -> None:
-        stream.closed.set()
+        stream.end()
         mine = self.streams.get(stream.external_id, [])
         if stream in mine:
             mine.remove(stream)
@@ -144,7 +148,7 @@ class LiveHub:
         self._stopping = True
         for mine in list(self.streams.values()):
             for stream in mine:
-                stream.closed.set()
+                stream.end()
 
     async def due(self) -> set[str]:
         """The open pages' user ids with a message due: one query for all of them."""
@@ -235,14 +239,12 @@ async def api_events(request: web.Request) -> web.StreamResponse:
     try:
         await response.prepare(request)
         await _write(response, f"retry: {RETRY_MS}\n: connected\n\n")
-        while not stream.closed.is_set():
+        while not stream.closed:
             stream.wake.clear()
             await _deliver(hub, stream, response)
-            waiters = [asyncio.ensure_future(stream.wake.wait()), asyncio.ensure_future(stream.closed.wait())]
-            done, pending = await asyncio.wait(waiters, timeout=hub.heartbeat, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in pending:
-                waiter.cancel()
-            if not done:
+            try:
+                await asyncio.wait_for(stream.wake.wait(), hub.heartbeat)
+            except asyncio.TimeoutError:
                 await _write(response, ": ping\n\n")
     except ConnectionResetError:
         pass  # the page was closed
