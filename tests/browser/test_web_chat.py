@@ -383,6 +383,16 @@ async def live_messages(me: Resident, context: BrowserContext) -> Page:
     assert await divider.inner_text() == "📩 1 tin nhắn mới"
     assert "Quên mật khẩu" in await me.page.locator("#log .msg.bot").last.inner_text()
     assert await me.labels() == labels  # the buttons of the screen are still there, and work
+    await queue('Xem <img src=x onerror="document.title=1"> tại https://dichvucong.gov.vn/p/home. '
+                'Đừng bấm javascript:alert(1) nhé.')
+    tricky = me.page.locator("#log .msg.bot").last
+    await tricky.get_by_text("Đừng bấm", exact=False).wait_for(timeout=STEP_TIMEOUT)
+    assert "<img src=x" in await tricky.inner_text()  # shown as text, never as HTML
+    assert await tricky.locator("img").count() == 0
+    links = tricky.locator("a")
+    assert await links.count() == 1
+    assert await links.get_attribute("href") == "https://dichvucong.gov.vn/p/home"  # without the full stop
+    assert await links.get_attribute("rel") == "noopener noreferrer"
     url = me.page.url
     await me.page.close()
     await queue("Bạn đã là Đại sứ số!", "Phường thông báo: họp tổ lúc 8 giờ sáng Chủ nhật.")
