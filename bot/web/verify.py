@@ -24,8 +24,9 @@ h1{font-size:1.4em;margin:0 0 12px;color:$color}
 dt{color:#4a4f57;font-size:.9em}dd{margin:0 0 12px;font-weight:600}
 form{margin-top:24px}label{font-weight:600}
 .row{display:flex;flex-wrap:wrap;gap:10px;margin-top:8px}
-input{font-size:1em;padding:10px;min-height:48px;flex:1 1 12em;border:2px solid #4a4f57;border-radius:10px}
-button{font-size:1em;padding:10px 18px;min-height:48px;min-width:48px;background:#0b4a85;color:#fff;border:0;
+input{font:inherit;padding:10px;min-height:48px;flex:1 1 12em;border:2px solid #4a4f57;border-radius:10px}
+input::placeholder{color:#5b6470;opacity:1}
+button{font:inherit;padding:10px 18px;min-height:48px;min-width:48px;background:#0b4a85;color:#fff;border:0;
 border-radius:10px;font-weight:700}
 a.back{display:inline-flex;align-items:center;min-height:48px;margin-top:20px;color:#0b4a85;font-weight:700}
 </style></head>
