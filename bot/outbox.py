@@ -88,15 +88,30 @@ async def claim_queued(session: AsyncSession, user_id: int, *, status: str, clai
     return sorted(Taken(*row) for row in rows)
 
 
-async def settle_claim(session: AsyncSession, ids: Collection[int], claimed_by: str, *, sent: bool) -> None:
-    """Rows a stream claimed: "sent" once written to the page, back to "queued" when the page was gone."""
+async def release_claim(session: AsyncSession, ids: Collection[int], claimed_by: str) -> int:
+    """Rows a stream wrote that the page never confirmed go back to "queued"; returns how many.
+
+    Rows confirmed meanwhile (by this process or another) are "sent" and stay so.
+    """
     if not ids:
-        return
-    values: dict[str, object] = {"status": "sent", "sent_at": datetime.now(timezone.utc)} if sent else {
-        "status": "queued", "claimed_by": None, "claimed_at": None}
-    await session.execute(update(OutboxMessage).where(
+        return 0
+    result = await session.execute(update(OutboxMessage).where(
         OutboxMessage.id.in_(list(ids)), OutboxMessage.status == "sending", OutboxMessage.claimed_by == claimed_by,
-    ).values(**values).execution_options(synchronize_session=False))
+    ).values(status="queued", claimed_by=None, claimed_at=None).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def confirm_shown(session: AsyncSession, user_id: int, ids: Collection[int]) -> int:
+    """The page says it shows these rows: they are "sent" (once: a repeated confirmation changes nothing)."""
+    if not ids:
+        return 0
+    rows = list(await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.user_id == user_id,
+                                    OutboxMessage.status == "sending")
+        .values(status="sent", sent_at=datetime.now(timezone.utc))
+        .returning(OutboxMessage.broadcast_id).execution_options(synchronize_session=False)))
+    await finish_broadcasts(session, {row.broadcast_id for row in rows if row.broadcast_id is not None})
+    return len(rows)
 
 
 async def finish_broadcasts(session: AsyncSession, broadcast_ids: Collection[int]) -> None:

@@ -46,10 +46,19 @@ async def live(runtime: Runtime) -> AsyncIterator[TestClient]:
 
 @dataclass
 class EventReader:
-    """Reads an event stream the way a browser's EventSource does (events, and comment lines apart)."""
+    """Reads an event stream the way the page does: events (confirmed with POST /api/events/ack when
+    `confirm`), comment lines apart."""
 
     response: ClientResponse
+    client: TestClient
+    user: str
+    confirm: bool = True
     comments: list[str] = field(default_factory=list)
+
+    async def ack(self, ids: list[int]) -> dict[str, Any]:
+        response = await self.client.post("/api/events/ack", json={"user_id": self.user, "ids": ids})
+        assert response.status == 200, await response.text()
+        return dict(await response.json())
 
     async def next(self, timeout: float = 5.0) -> dict[str, Any] | None:
         """The next event as {"id", "data"}; None at the end of the stream or after `timeout` with no event."""
@@ -68,6 +77,8 @@ class EventReader:
                     elif line.startswith("data: "):
                         event["data"] = json.loads(line[6:])
                     elif line == "" and "data" in event:
+                        if self.confirm:
+                            await self.ack(event["data"]["ids"])
                         return event
         except TimeoutError:
             return None
@@ -85,11 +96,11 @@ class EventReader:
         return found
 
 
-async def open_stream(client: TestClient, user: str) -> EventReader:
+async def open_stream(client: TestClient, user: str, *, confirm: bool = True) -> EventReader:
     response = await client.get("/api/events", params={"user_id": user})
     assert response.status == 200, await response.text()
     assert response.headers["Content-Type"].startswith("text/event-stream")
-    reader = EventReader(response)
+    reader = EventReader(response, client, user, confirm)
     line = await response.content.readline()
     assert line.startswith(b"retry: ")
     return reader
@@ -139,20 +150,67 @@ async def turn(client: TestClient, user: str, text: str = "menu") -> list[dict[s
     return (await response.json())["replies"]
 
 
-async def test_a_message_for_an_open_page_arrives_once_and_is_marked_sent(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_message_for_an_open_page_arrives_once_and_is_sent_when_the_page_confirms(live, runtime) -> None:  # type: ignore[no-untyped-def]
     user = await resident(live)
-    stream = await open_stream(live, user)
+    stream = await open_stream(live, user, confirm=False)
     await queue(runtime, user, "Chị Hoa (Đại sứ số) trả lời: bấm vào “Quên mật khẩu”.")
     event = await stream.next()
     assert event is not None
-    assert event["data"]["locale"] == "vi"
-    assert event["data"]["replies"] == [{"text": "Chị Hoa (Đại sứ số) trả lời: bấm vào “Quên mật khẩu”.",
-                                         "screen": "inbox", "options": [], "image_url": None, "document_url": None}]
-    [row] = await settled(runtime)
-    assert event["id"] == row.id and row.status == "sent" and row.sent_at is not None
+    [row] = await rows(runtime)
+    assert event["data"] == {"replies": [{"text": "Chị Hoa (Đại sứ số) trả lời: bấm vào “Quên mật khẩu”.",
+                                          "screen": "inbox", "options": [], "image_url": None,
+                                          "document_url": None}],
+                             "ids": [row.id], "locale": "vi"}
+    assert event["id"] == row.id and row.status == "sending" and row.sent_at is None
+    assert await stream.ack([row.id]) == {"confirmed": 1}
+    assert await stream.ack([row.id]) == {"confirmed": 0}  # once
+    [row] = await rows(runtime)
+    assert row.status == "sent" and row.sent_at is not None
     assert await stream.texts(0.4) == []  # not again
     replies = await turn(live, user)
     assert [r["screen"] for r in replies] == ["menu"]  # and not once more at the next turn
+
+
+async def test_a_page_that_does_not_confirm_loses_its_stream_and_the_message_comes_again(runtime) -> None:  # type: ignore[no-untyped-def]
+    """A page closed a moment ago can still accept a write: the message must not count as seen."""
+    async with TestClient(TestServer(fast_app(runtime, ack_wait=0.3))) as client:
+        user = await resident(client)
+        closed_tab = await open_stream(client, user, confirm=False)
+        await queue(runtime, user, "Bạn đã là Đại sứ số!")
+        assert await closed_tab.texts(0.2) == ["Bạn đã là Đại sứ số!"]
+        assert await closed_tab.next(2.0) is None and closed_tab.response.content.at_eof()  # the server ended it
+        [row] = await rows(runtime)
+        assert row.status == "queued"
+        reopened = await open_stream(client, user)
+        assert await reopened.texts(0.5) == ["Bạn đã là Đại sứ số!"]
+        assert [r.status for r in await rows(runtime)] == ["sent"]
+        assert [r["screen"] for r in await turn(client, user)] == ["menu"]
+
+
+async def test_unconfirmed_messages_go_to_the_next_turn_when_no_page_reconnects(runtime) -> None:  # type: ignore[no-untyped-def]
+    async with TestClient(TestServer(fast_app(runtime, ack_wait=0.2))) as client:
+        user = await resident(client)
+        stream = await open_stream(client, user, confirm=False)
+        await queue(runtime, user, "Nhắc: buổi hướng dẫn lúc 9 giờ.")
+        assert await stream.texts(1.0) == ["Nhắc: buổi hướng dẫn lúc 9 giờ."]
+        replies = await turn(client, user)
+    assert replies[0]["screen"] == "inbox" and "buổi hướng dẫn" in replies[0]["text"]
+    assert [r.status for r in await rows(runtime)] == ["sent"]
+
+
+async def test_confirmations_are_checked(live, runtime) -> None:  # type: ignore[no-untyped-def]
+    user, other = await resident(live), await resident(live)
+    stream = await open_stream(live, user, confirm=False)
+    await queue(runtime, user, "Tin của riêng bạn.")
+    event = await stream.next()
+    assert event is not None
+    for body in ({"user_id": user, "ids": []}, {"user_id": user, "ids": ["1"]}, {"user_id": user, "ids": [True]},
+                 {"user_id": user, "ids": list(range(51))}, {"user_id": "a b", "ids": [1]}, [1]):
+        response = await live.post("/api/events/ack", json=body)
+        assert response.status == 400 and (await response.json())["message"], body
+    someone_else = await live.post("/api/events/ack", json={"user_id": other, "ids": event["data"]["ids"]})
+    assert (await someone_else.json()) == {"confirmed": 0}
+    assert [r.status for r in await rows(runtime)] == ["sending"]
 
 
 async def test_two_pages_and_two_processes_never_both_get_a_message(runtime) -> None:  # type: ignore[no-untyped-def]

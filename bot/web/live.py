@@ -4,13 +4,18 @@ Mentor answers, approvals, broadcasts and reminders for a web resident wait in t
 outbox like everyone else's (the outbox worker leaves them: it only sends on
 Telegram and Zalo). While the resident's page is open, it holds one event stream:
 
-- each event is `data: {"replies": [...], "locale": "vi"}` with replies in the
-  shape of `POST /api/messages` (`screen` "inbox", no options: the buttons of the
-  screen the person is on stay valid), and `id:` the last outbox row it carries;
-- a row is claimed for one stream by a guarded UPDATE (`bot.outbox.claim_queued`),
-  written, then marked "sent" with `sent_at`; if the page went away first it goes
-  back to "queued". Two tabs or two processes never both get a row; a row nobody
-  streamed is shown at the person's next turn (`take_inbox`);
+- each event is `data: {"replies": [...], "ids": [...], "locale": "vi"}` with replies
+  in the shape of `POST /api/messages` (`screen` "inbox", no options: the buttons of
+  the screen the person is on stay valid), `ids` the outbox rows they come from, and
+  `id:` the last of them;
+- a row is claimed for one stream by a guarded UPDATE (`bot.outbox.claim_queued`,
+  status "sending"), written, and marked "sent" with `sent_at` when the page confirms
+  it with `POST /api/events/ack {"user_id", "ids"}`. A write to a page that has just
+  been closed can succeed (the browser had not yet dropped the connection), so
+  "written" is not "seen": a row not confirmed within `ACK_WAIT` goes back to
+  "queued" and that stream is ended (a live page reconnects at once and gets it
+  again; the page ignores ids it already shows). Two tabs or two processes never
+  both get a row; a row no page took is shown at the person's next turn (`take_inbox`);
 - a comment line every `HEARTBEAT` seconds keeps proxies from closing the stream
   and finds pages that have gone;
 - at most `PER_USER` streams per user id (a newer one closes the oldest: a reload
@@ -44,13 +49,16 @@ from bot.config import Settings
 from bot.db.models import User
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
-from bot.outbox import PUSH_CHANNELS, Taken, claim_queued, finish_broadcasts, settle_claim
+from bot.outbox import PUSH_CHANNELS, Taken, claim_queued, confirm_shown, release_claim
 from bot.web.keys import LIVE, RUNTIME
 
 log = logging.getLogger(__name__)
 
 POLL = 1.0
 HEARTBEAT = 15.0
+ACK_WAIT = 10.0
+"""Seconds a page has to confirm the messages it was sent."""
+MAX_ACK = 50
 RETRY_MS = 5000
 """How long the browser waits before it reconnects a dropped stream."""
 PER_USER = 3
@@ -81,10 +89,11 @@ async def locale_of(db: Database, external_id: str) -> str | None:
 
 
 def event_json(taken: list[Taken], locale: str) -> dict[str, Any]:
-    """An event's payload: the replies shape of POST /api/messages, one reply per message."""
+    """An event's payload: the replies shape of POST /api/messages, one reply per message, and their row ids."""
     return {
         "replies": [{"text": t.text, "screen": "inbox", "options": [], "image_url": None, "document_url": None}
                     for t in taken],
+        "ids": [t.id for t in taken],
         "locale": locale,
     }
 
@@ -97,6 +106,8 @@ class Stream:
     name: str = field(default_factory=lambda: f"web-{socket.gethostname()[:30]}-{os.getpid()}-{next(_ids)}")
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
+    unconfirmed: list[tuple[float, list[int]]] = field(default_factory=list)
+    """(deadline on the loop clock, row ids) of what was written and not yet confirmed."""
 
     def end(self) -> None:
         self.closed = True
@@ -107,9 +118,9 @@ class LiveHub:
     """The open event streams of this process and the one poller that wakes them."""
 
     def __init__(self, db: Database, settings: Settings, *, poll: float = POLL, heartbeat: float = HEARTBEAT,
-                 per_user: int = PER_USER, max_streams: int = MAX_STREAMS) -> None:
+                 ack_wait: float = ACK_WAIT, per_user: int = PER_USER, max_streams: int = MAX_STREAMS) -> None:
         self.db, self.settings = db, settings
-        self.poll, self.heartbeat = poll, heartbeat
+        self.poll, self.heartbeat, self.ack_wait = poll, heartbeat, ack_wait
         self.per_user, self.max_streams = per_user, max_streams
         self.streams: dict[str, list[Stream]] = {}
         self._poke = asyncio.Event()
@@ -188,26 +199,36 @@ class LiveHub:
                 return [], self.settings.default_locale
             return await claim_queued(session, person.id, status="sending", claimed_by=stream.name), person.locale
 
-    async def settle(self, stream: Stream, taken: list[Taken], *, sent: bool) -> None:
+    async def release(self, stream: Stream, *, expired_only: bool) -> int:
+        """Unconfirmed rows of the stream (those past their deadline, or all) back to "queued"; how many."""
+        now = asyncio.get_running_loop().time()
+        due = [entry for entry in stream.unconfirmed if not expired_only or entry[0] <= now]
+        if not due:
+            return 0
+        stream.unconfirmed = [entry for entry in stream.unconfirmed if entry not in due]
         async with self.db.transaction() as session:
-            await settle_claim(session, [t.id for t in taken], stream.name, sent=sent)
-            if sent:
-                await finish_broadcasts(session, {t.broadcast_id for t in taken if t.broadcast_id is not None})
+            return await release_claim(session, [i for _, ids in due for i in ids], stream.name)
+
+    async def confirm(self, external_id: str, ids: list[int]) -> int:
+        """The page shows these rows: "sent" (whichever process's stream wrote them)."""
+        shown = set(ids)
+        for stream in self.streams.get(external_id, []):  # written here: nothing to release at the deadline
+            stream.unconfirmed = [(deadline, rest) for deadline, rows in stream.unconfirmed
+                                  if (rest := [i for i in rows if i not in shown])]
+        async with self.db.transaction() as session:
+            person = (await session.execute(_person([external_id]))).first()
+            return 0 if person is None else await confirm_shown(session, person.id, ids)
 
 
 async def _deliver(hub: LiveHub, stream: Stream, response: web.StreamResponse) -> None:
-    """Writes what is due, then marks it sent; a page gone meanwhile gives the rows back (and raises)."""
+    """Writes what is due; the rows wait in "sending" for the page's confirmation."""
     while True:
         taken, locale = await hub.claim(stream)
         if not taken:
             return
+        stream.unconfirmed.append((asyncio.get_running_loop().time() + hub.ack_wait, [t.id for t in taken]))
         payload = json.dumps(event_json(taken, locale), ensure_ascii=False)
-        try:
-            await _write(response, f"id: {taken[-1].id}\ndata: {payload}\n\n")
-        except BaseException:  # the page is gone (or the server stops): the rows wait for the next turn
-            await asyncio.shield(hub.settle(stream, taken, sent=False))
-            raise
-        await asyncio.shield(hub.settle(stream, taken, sent=True))
+        await _write(response, f"id: {taken[-1].id}\ndata: {payload}\n\n")
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -236,21 +257,45 @@ async def api_events(request: web.Request) -> web.StreamResponse:
         "Cache-Control": "no-cache, no-store",
         "X-Accel-Buffering": "no",  # nginx: pass events through at once
     })
+    loop = asyncio.get_running_loop()
     try:
         await response.prepare(request)
         await _write(response, f"retry: {RETRY_MS}\n: connected\n\n")
         while not stream.closed:
             stream.wake.clear()
+            if await hub.release(stream, expired_only=True):
+                break  # the page did not confirm in time: it is gone, or it reconnects and gets them again
             await _deliver(hub, stream, response)
+            wait = hub.heartbeat
+            if stream.unconfirmed:
+                wait = min(wait, max(0.0, stream.unconfirmed[0][0] - loop.time()) + 0.01)
             try:
-                await asyncio.wait_for(stream.wake.wait(), hub.heartbeat)
+                await asyncio.wait_for(stream.wake.wait(), wait)
             except asyncio.TimeoutError:
                 await _write(response, ": ping\n\n")
     except ConnectionResetError:
         pass  # the page was closed
     finally:
         hub.close(stream)
+        await asyncio.shield(hub.release(stream, expired_only=False))
     return response
+
+
+async def api_events_ack(request: web.Request) -> web.Response:
+    """POST /api/events/ack {"user_id", "ids": [...]}: the page shows these messages."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "bad_json", "Nội dung gửi lên không phải JSON hợp lệ.")
+    user_id = body.get("user_id") if isinstance(body, dict) else None
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(user_id, str) or not USER_ID.match(user_id):
+        return _error(400, "bad_user_id", "Thiếu user_id hoặc user_id không hợp lệ (1–128 ký tự chữ, số, - và _).")
+    if (not isinstance(ids, list) or not 0 < len(ids) <= MAX_ACK
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+        return _error(400, "bad_ids", f"\"ids\" phải là danh sách 1–{MAX_ACK} số.")
+    confirmed = await request.app[LIVE].confirm(user_id, ids)
+    return web.json_response({"confirmed": confirmed})
 
 
 async def _poller(app: web.Application) -> AsyncIterator[None]:
@@ -271,5 +316,6 @@ def setup(app: web.Application) -> None:
     runtime = app[RUNTIME]
     app[LIVE] = LiveHub(runtime.db, runtime.settings)
     app.router.add_get("/api/events", api_events)
+    app.router.add_post("/api/events/ack", api_events_ack)
     app.cleanup_ctx.append(_poller)
     app.on_shutdown.append(_stop_streams)

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from bot.db.learning import QuizAttempt
 from bot.db.models import User
+from bot.db.staff import OutboxMessage
 from bot.db.session import Database
 from bot.outbox import enqueue
 from bot.runtime import Runtime, build_runtime
@@ -70,7 +71,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     runtime.services.files_dir = tmp_path / "files"
     runtime.services.files_dir.mkdir()
     app = create_app(runtime)
-    app[LIVE].poll = 0.1
+    app[LIVE].poll, app[LIVE].ack_wait = 0.1, 1.0  # a closed page's unconfirmed messages come back in 1 s
     app[FLOOD_GUARD] = FloodGuard(burst=10_000)  # the test taps faster than the 20-in-10-seconds limit
     server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
@@ -403,6 +404,13 @@ async def live_messages(me: Resident, context: BrowserContext) -> Page:
     await divider.wait_for(timeout=STEP_TIMEOUT)
     assert "họp tổ" in await page.locator("#log .msg.bot").last.inner_text()
     assert await me.labels() == labels
+    for _ in range(50):  # the page confirmed what it shows: every row is sent, none is left for a turn
+        async with me.served.runtime.db.sessions() as session:
+            statuses = set(await session.scalars(select(OutboxMessage.status)))
+        if statuses == {"sent"}:
+            break
+        await asyncio.sleep(0.1)
+    assert statuses == {"sent"}, statuses
     await me.check("live messages")
     return page
 

@@ -5,8 +5,9 @@
  *        answer        {"replies": [{"text", "screen", "options": [{"id", "label"}], "image_url", "document_url"}],
  *                       "locale": "vi" | "en"}
  *        error         4xx/5xx {"error": "<code>", "message": "<sentence>"}
- *   GET  /api/events?user_id=…  Server-Sent Events, each {"replies": [...], "locale"}: messages from
- *        other people (mentor answers, announcements) while the page is open or waiting since it was closed.
+ *   GET  /api/events?user_id=…  Server-Sent Events, each {"replies": [...], "ids": [...], "locale"}: messages
+ *        from other people (mentor answers, announcements) while the page is open or waiting since it was closed;
+ *        the page confirms them with POST /api/events/ack {"user_id", "ids"} and ignores ids it already shows.
  *
  * For elderly people: the buttons of the current screen are never lost (a failed request leaves
  * them working and they come back after a reload), errors say what to do in plain words with a
@@ -22,8 +23,10 @@
 
   var API_URL = '/api/messages';
   var EVENTS_URL = '/api/events';
+  var ACK_URL = '/api/events/ack';
   var KEYS = { user: 'bdhvs_user_id', history: 'bdhvs_history', options: 'bdhvs_options',
-               pending: 'bdhvs_pending', locale: 'bdhvs_locale' };
+               pending: 'bdhvs_pending', locale: 'bdhvs_locale', seen: 'bdhvs_seen' };
+  var MAX_SEEN = 200;
   var MAX_HISTORY = 100;
   var MAX_LEN = 4000;
   var COUNTER_FROM = 3600;      // show the character counter from here on
@@ -611,6 +614,7 @@
     messages = [];
     writeJson(KEYS.history, null);
     writeJson(KEYS.options, null); // the "start again" button stays on screen, not in storage
+    writeJson(KEYS.seen, null);
     pending = null;
     savePending();
     store.removeItem(KEYS.user);
@@ -750,7 +754,13 @@
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       if (!data || !Array.isArray(data.replies)) return;
       if (data.locale) applyLocale(str(data.locale));
-      addLive(data.replies);
+      var ids = Array.isArray(data.ids) ? data.ids : [];
+      var seen = readJson(KEYS.seen, []);
+      if (!Array.isArray(seen)) seen = [];
+      // A message sent again (its confirmation was lost) is shown once.
+      addLive(data.replies.filter(function (_r, i) { return seen.indexOf(ids[i]) < 0; }));
+      writeJson(KEYS.seen, seen.concat(ids.filter(function (id) { return seen.indexOf(id) < 0; })).slice(-MAX_SEEN));
+      if (ids.length) confirmShown(ids);
     };
     events.onerror = function () {
       // A dropped connection is retried by the browser itself; a refusal (server full) closes the
@@ -761,6 +771,18 @@
         eventsTimer = setTimeout(connectEvents, EVENTS_RETRY_MS);
       }
     };
+  }
+
+  // Tells the server these messages are on the screen; unconfirmed ones come again (or at the next answer).
+  function confirmShown(ids) {
+    fetch(ACK_URL, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_id: userId, ids: ids }),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      keepalive: true
+    }).catch(function () { /* offline: the stream is ended by the server and the messages come again */ });
   }
 
   // ---------- input box ----------
