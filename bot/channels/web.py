@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.web.keys import FLOOD_GUARD, RUNTIME
-from bot.web.live import locale_of
+from bot.web.live_hub import locale_of
 
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply

@@ -9,7 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from bot.channels.web import FloodGuard
     from bot.runtime import Runtime
-    from bot.web.live import LiveHub
+    from bot.web.live_hub import LiveHub
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 FLOOD_GUARD: web.AppKey[FloodGuard] = web.AppKey("flood_guard")

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import BrowserContext, Page, Playwright, async_playwright
 from sqlalchemy import select
 
 from bot.db.learning import QuizAttempt
@@ -327,8 +327,11 @@ async def lesson(me: Resident) -> None:
     assert screen == "lesson.check"
     screen = await me.tap(option=await me.right_answer())
     assert "Đúng" in await me.page.locator("#log .msg.bot[data-screen='lesson.feedback']").last.inner_text()
-    await me.tap(label=None, option="menu") if await me.button(option="menu").count() else await me.type("menu")
-    assert await me.screen() == "menu"
+    assert screen == "lesson.done"
+    sources = me.page.locator("#log .msg.bot[data-screen='lesson.done'] a.text-link")
+    assert await sources.count() >= 1  # the lesson's sources are links
+    assert all(href.startswith("https://") for href in await sources.evaluate_all("links => links.map(a => a.href)"))
+    assert await me.tap("Về trang chính") == "menu"
 
 
 async def quiz_to_certificate(me: Resident) -> None:
