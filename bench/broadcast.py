@@ -62,7 +62,7 @@ async def queue_broadcast(url: str, recipients: int) -> None:
         async with db.engine.connect() as conn:
             await conn.exec_driver_sql("ANALYZE users")
     async with db.transaction() as session:
-        await service.create(session, actor="bench", text="Lớp học VNeID sáng thứ Bảy tại nhà văn hóa tổ 5.",
+        await service.create(session, actor=Actor("bench", "test"), text="Lớp học VNeID sáng thứ Bảy tại nhà văn hóa tổ 5.",
                              audience=Audience("all"), urgent=True)
     await db.dispose()
 

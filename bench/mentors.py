@@ -66,7 +66,7 @@ async def seed(db: Database, residents: int) -> None:
         session.add(mentor_user)
         await session.flush()
         mentor = Mentor(user_id=mentor_user.id, full_name="Nguyễn Minh Tuấn", organisation="doan-thanh-nien",
-                        tdp_id=tdps[0], status="approved", invite_code="BENCH234")
+                        tdp_id=tdps[0], status="approved")
         session.add(mentor)
         await session.flush()
         await session.execute(insert(Mentorship), [

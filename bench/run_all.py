@@ -182,6 +182,12 @@ def build_table(outputs: dict[str, str]) -> Table:
     cert = find(r"^both\s+[\d.]+ms\s+[\d.]+ms\s+([\d.]+)ms", outputs.get("certificates", ""))
     table.add("p99 ms: FAQ search / mentor view (100,000 residents) / certificate PDF + PNG",
               [f"{fmt(faq, '.1f')} / {fmt(mentor, '.1f')} / {fmt(cert, '.0f')}", *only])
+    flood = outputs.get("flood", "")
+    extras = [find(rf"^  {mode}: .*\(([+-]\d+) ms", flood) for mode in ("polling", "webhook")]
+    looked_up = find(r"(\d+) looked up", flood)
+    table.add("bench/flood.py: another person's extra reply time during a 500-update flood, polling / webhook (ms);"
+              " codes looked up in 20 s of guessing from fresh web ids",
+              [f"{fmt(extras[0], '+.0f')} / {fmt(extras[1], '+.0f')}; {fmt(looked_up)}", *only])
     return table
 
 

@@ -13,6 +13,8 @@ import typer
 from bot.config import Settings, SettingsError, load_settings
 from bot.db.session import Database
 from bot.logs import setup_logging
+from bot.people import codes
+from bot.people.audit import Actor
 
 T = TypeVar("T")
 
@@ -141,15 +143,20 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
 
 @content_app.command("check")
-def content_check() -> None:
-    """Validate every content file (schema, ids, sources, URLs, diacritics, quiz answers); print a table per topic."""
-    from bot.lessons.check import check, render_table, topic_stats
+def content_check(
+    pass_mark: int = typer.Option(80, min=1, max=100, envvar="QUIZ_PASS_MARK",
+                                  help="Quiz pass mark in percent the blind-guessing check uses (QUIZ_PASS_MARK)."),
+) -> None:
+    """Validate every content file (schema, ids, sources, URLs, diacritics, quiz answers, screen fit, blind guessing); print a table per topic."""
+    from bot.lessons.check import check, find_warnings, render_table, topic_stats
 
-    content, problems = check()
+    content, problems = check(pass_mark=pass_mark)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if content is not None:
-        typer.echo(render_table(topic_stats(content), len(content.faq)))
+        for warning in find_warnings(content):
+            typer.echo(f"warning: {warning}", err=True)
+        typer.echo(render_table(topic_stats(content, pass_mark), len(content.faq)))
     if problems:
         typer.echo(f"{len(problems)} problem(s) found", err=True)
         raise typer.Exit(1)
@@ -194,7 +201,7 @@ def certificate_revoke(
 
     async def work(database: Database):  # type: ignore[no-untyped-def]
         async with database.transaction() as session:
-            certificate = await certs.revoke(session, settings, code, reason, actor="cli")
+            certificate = await certs.revoke(session, settings, code, reason, actor=Actor.cli("certificate revoke"))
             return certificate.code if certificate else None
 
     revoked = with_database(settings, work)
@@ -230,7 +237,6 @@ def faq_unanswered(limit: int = typer.Option(50, help="How many distinct questio
 def _decide_mentor(mentor_id: int, approve: bool) -> None:
     from bot.db.network import Mentor
     from bot.network import mentors as net
-    from bot.outbox import enqueue
 
     settings = settings_or_exit()
 
@@ -239,13 +245,7 @@ def _decide_mentor(mentor_id: int, approve: bool) -> None:
             mentor = await session.get(Mentor, mentor_id)
             if mentor is None:
                 return None
-            await net.decide(session, mentor, approve, actor="cli")
-            key = "mentor.approved_you" if approve else "mentor.rejected_you"
-            from bot.core.i18n import translate
-            from bot.db.models import User
-
-            user = await session.get(User, mentor.user_id)
-            await enqueue(session, mentor.user_id, translate(user.locale if user else "vi", key))
+            await net.decide(session, mentor, approve, Actor.cli("mentor approve" if approve else "mentor reject"))
             return mentor.full_name
 
     name = with_database(settings, work)
@@ -296,9 +296,9 @@ def mentor_code() -> None:
 
     async def work(database: Database) -> str:
         async with database.transaction() as session:
-            return await net.new_approval_code(session, actor="cli")
+            return await net.new_approval_code(session, Actor.cli("mentor code"))
 
-    typer.echo(with_database(settings, work))
+    typer.echo(codes.shown(with_database(settings, work)))
 
 
 _mount_staff_commands()

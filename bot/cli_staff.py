@@ -9,10 +9,10 @@ import typer
 from sqlalchemy import select
 
 from bot.db.session import Database
+from bot.people.audit import Actor
 
 admin_app = typer.Typer(help="Roles: add ward staff and TDP leaders.", no_args_is_help=True)
 broadcast_app = typer.Typer(help="Announcements through the outbox.", no_args_is_help=True)
-ROLES = ("staff", "tdp-leader", "admin", "learner")
 
 
 def _cli():  # type: ignore[no-untyped-def]
@@ -28,7 +28,8 @@ def admin_add(
     tdp: str = typer.Option(None, "--tdp", help="For a TDP leader: <ward code>/<TDP number>, e.g. hung-dao/5."),
 ) -> None:
     """Give a person a staff role (recorded in the audit log)."""
-    from bot.db.models import AuditEntry, Tdp, User, Ward
+    from bot.db.models import Tdp, Ward
+    from bot.people.roles import ROLES, grant_role
 
     cli = _cli()
     settings = cli.settings_or_exit()
@@ -45,11 +46,6 @@ def admin_add(
 
     async def work(database: Database) -> str:
         async with database.transaction() as session:
-            user = await session.scalar(select(User).where(User.channel == channel, User.external_id == external))
-            if user is None:
-                user = User(channel=channel, external_id=external, state=None, state_data={})
-                session.add(user)
-                await session.flush()
             scope = None
             if tdp:
                 ward_code, _, number = tdp.partition("/")
@@ -57,9 +53,7 @@ def admin_add(
                     Ward.code == ward_code, Tdp.number == (int(number) if number.isdigit() else -1)))
                 if scope is None:
                     return f"error: no TDP {tdp}"
-            user.role, user.scope_tdp_id = role, scope
-            session.add(AuditEntry(actor="cli", action="role.change", target=f"{channel}:{external}",
-                                   detail=f"role={role} tdp={tdp or ''}"))
+            await grant_role(session, Actor.cli("admin add"), channel, external, role, scope)
             return f"{who}: {role}" + (f" ({tdp})" if tdp else "")
 
     message = cli.with_database(settings, work)
@@ -87,8 +81,8 @@ def audit(since: str = typer.Option(None, "--since", help="YYYY-MM-DD: only entr
             return list(await session.scalars(query))
 
     for entry in cli.with_database(settings, work):
-        typer.echo(f"{format_moment(entry.at)}  {entry.actor:<24} {entry.action:<20} {entry.target or ''}"
-                   + (f"  {entry.detail}" if entry.detail else ""))
+        typer.echo(f"{format_moment(entry.at)}  {entry.actor:<24} {entry.via or '':<26} {entry.action:<22} "
+                   f"{entry.target or ''}" + (f"  {entry.detail}" if entry.detail else ""))
 
 
 @broadcast_app.command("send")
@@ -127,7 +121,8 @@ def broadcast_send(
 
     async def queue(database: Database) -> tuple[int, int, datetime | None]:
         async with database.transaction() as session:
-            broadcast = await service.create(session, actor="cli", text=text, audience=target, at=when, urgent=urgent)
+            broadcast = await service.create(session, actor=Actor.cli("broadcast send"), text=text, audience=target,
+                                             at=when, urgent=urgent)
             return broadcast.id, broadcast.total, broadcast.scheduled_at
 
     broadcast_id, total, scheduled = cli.with_database(settings, queue)
@@ -186,7 +181,7 @@ def broadcast_cancel(broadcast_id: int) -> None:
 
     async def work(database: Database) -> int:
         async with database.transaction() as session:
-            return await service.cancel(session, broadcast_id, actor="cli")
+            return await service.cancel(session, broadcast_id, actor=Actor.cli("broadcast cancel"))
 
     withdrawn = cli.with_database(settings, work)
     if withdrawn < 0:

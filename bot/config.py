@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     zalo_rate: float = Field(10.0, gt=0)
     mentor_target: int = Field(5, ge=1)
     report_reminder_days: int = Field(7, ge=0, le=60)
+    trusted_proxies: str = ""
+    web_address_limit: int = Field(200, ge=1)
+    retain_visitors_days: int = Field(7, ge=1, le=365)
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +96,22 @@ class Settings(BaseSettings):
             if not _ADMIN_RE.match(item):
                 raise ValueError(f"'{item}' is not channel:id (e.g. telegram:123,zalo:abc)")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        import ipaddress
+
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_address(item)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an IP address") from None
+        return value
+
+    @property
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.trusted_proxies.split(",") if part.strip())
 
     @property
     def admins(self) -> set[str]:

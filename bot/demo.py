@@ -1,7 +1,7 @@
 """`bot demo seed|clear`: a realistic ward to try the bot, its reports and its benchmarks on.
 
 Every demo resident has an external id "demo-<ward id>-…" and every demo
-household a code "demo-<ward id>-…", so `demo clear` removes exactly them
+household is created by one of them, so `demo clear` removes exactly them
 and what hangs on them (progress, certificates, pairings, help sessions).
 Rows go in with bulk Core inserts, TDP by TDP (the next TDP is prepared in a
 thread meanwhile): 2,000 residents take ~1.5 s, 100,000 about 50 s on SQLite,
@@ -27,7 +27,7 @@ from bot.db.network import (ORGANISATIONS, HelpRequest, HelpSession, HelpSession
                             HouseholdMember, Mentor, Mentorship)
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
-from bot.quiz.codes import ALPHABET, new_code
+from bot.quiz.codes import new_code
 
 PREFIX = "demo-"
 CORE = ("vneid", "dichvucong", "thanhtoan", "antoan")
@@ -82,7 +82,7 @@ class _Batch:
 class Seeder:
     def __init__(self, settings: Settings, ward: Any, lessons: dict[str, list[str]], now: datetime) -> None:
         self.settings, self.ward, self.lessons, self.now = settings, ward, lessons, now
-        self.serial = self.household_serial = 0
+        self.serial = 0
         self.codes: set[str] = set()
         self.result = SeedResult()
 
@@ -186,7 +186,7 @@ class Seeder:
             asked = min(now, person["created_at"] + timedelta(days=rng.uniform(0, 20)))
             mentors.append({"user_id": person["id"], "full_name": person["display_name"], "tdp_id": tdp.id,
                             "organisation": rng.choices(ORGANISATIONS, ORG_W)[0], "status": "approved",
-                            "invite_code": "".join(rng.choice(ALPHABET) for _ in range(8)), "requested_at": asked,
+                            "requested_at": asked,
                             "decided_at": min(now, asked + timedelta(days=rng.uniform(0, 3))), "decided_by": "demo"})
         await _insert(session, Mentor.__table__, mentors)
         by_user = dict((await session.execute(select(Mentor.user_id, Mentor.id).where(Mentor.tdp_id == tdp.id))).all())
@@ -232,14 +232,13 @@ class Seeder:
             families.append([pool.pop() for _ in range(size)])
         rows = []
         for family in families:
-            self.household_serial += 1
             head = family[0]
-            rows.append({"name": f"Hộ {head['display_name']}", "code": f"{PREFIX}{self.ward.id}-{self.household_serial}",
-                         "tdp_id": tdp.id, "created_by": head["id"], "created_at": head["created_at"] + HOURS})
+            rows.append({"name": f"Hộ {head['display_name']}", "tdp_id": tdp.id, "created_by": head["id"],
+                         "created_at": head["created_at"] + HOURS})
         await _insert(session, Household.__table__, rows)
-        by_code = dict((await session.execute(select(Household.code, Household.id).where(
-            Household.tdp_id == tdp.id, Household.code.like(f"{PREFIX}{self.ward.id}-%")))).all())
-        ids = [by_code[row["code"]] for row in rows]
+        by_head = dict((await session.execute(select(Household.created_by, Household.id).where(
+            Household.tdp_id == tdp.id, Household.created_by.in_([row["created_by"] for row in rows])))).all())
+        ids = [by_head[row["created_by"]] for row in rows]
         await _insert(session, HouseholdMember.__table__, [
             {"household_id": hid, "user_id": p["id"], "joined_at": p["created_at"] + HOURS}
             for hid, family in zip(ids, families) for p in family])
@@ -308,7 +307,7 @@ async def clear(db: Database, ward_code: str | None = None) -> int:
                 raise DemoError(f"no ward with code '{ward_code}'")
     users = _demo_users(ward_id)
     mentors = select(Mentor.id).where(Mentor.user_id.in_(users)).scalar_subquery()
-    households = Household.code.like(f"{PREFIX}{ward_id}-%" if ward_id is not None else f"{PREFIX}%")
+    households = Household.created_by.in_(users)
     async with db.engine.connect() as conn:
         raw = await conn.get_raw_connection() if db.is_sqlite else None
         if raw is not None:  # every row is deleted explicitly below; SQLite would otherwise scan

@@ -1,27 +1,33 @@
-"""Periodic work of the outbox worker: reminders that must go out once, however many workers run.
+"""Periodic work of the outbox worker: reminders that must go out once, however many workers run,
+and forgetting what is no longer needed.
 
 Each reminder is recorded (JobRun for report deadlines, `reminded_at` for help
-requests) in the same transaction as the messages it queues.
+requests) in the same transaction as the messages it queues. Once an hour,
+expired codes go, and so do web-chat visitors who never consented, never
+learned and have been silent for RETAIN_VISITORS_DAYS: opening the page costs
+nobody a permanent row.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.core.i18n import WARD_TZ, format_short_day, translate
+from bot.db.learning import LessonProgress, QuizAttempt
 from bot.db.models import User, Ward
-from bot.db.network import HelpRequest, Mentor
+from bot.db.network import HelpRequest, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
 from bot.db.staff import JobRun
 from bot.network.mentors import team_of_tdp
 from bot.outbox import enqueue
+from bot.people.codes import purge_expired
 from bot.reports.deadlines import due_within
-from bot.roles import STAFF_ROLES
+from bot.people.roles import STAFF_ROLES, TRUSTED_CHANNELS
 
 HELP_REMINDER_AFTER = timedelta(hours=24)
 
@@ -57,7 +63,7 @@ async def remind_report_deadlines(session: AsyncSession, settings: Settings, now
         if await session.get(JobRun, ("report-reminder", key)) is not None:
             continue
         session.add(JobRun(name="report-reminder", period=key))
-        staff = await session.scalars(select(User).where(User.role.in_(STAFF_ROLES), User.channel != "web"))
+        staff = await session.scalars(select(User).where(User.role.in_(STAFF_ROLES), User.channel.in_(TRUSTED_CHANNELS)))
         for person in staff:
             if deadline.ward_code is not None and person.ward_id not in (None, wards[deadline.ward_code].id):
                 continue
@@ -67,11 +73,37 @@ async def remind_report_deadlines(session: AsyncSession, settings: Settings, now
     return sent
 
 
+async def forget_visitors(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Deletes silent web-chat visitors who never consented and never learned; returns how many."""
+    silent_since = now - timedelta(days=settings.retain_visitors_days)
+    linked = select(User.id).where(User.merged_into_id.is_not(None)).scalar_subquery()
+    result = await session.execute(delete(User).where(
+        User.channel == "web", User.consent_at.is_(None), User.merged_into_id.is_(None), User.id.not_in(linked),
+        func.coalesce(User.last_seen_at, User.created_at) < silent_since,
+        *(~exists().where(column == User.id) for column in (
+            LessonProgress.user_id, QuizAttempt.user_id, Mentorship.mentee_id, HouseholdMember.user_id,
+            HelpRequest.mentee_id)),
+    ).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def hourly_cleanup(session: AsyncSession, settings: Settings, now: datetime) -> bool:
+    """Expired codes and forgotten visitors, once an hour whatever the number of workers."""
+    hour = now.strftime("%Y-%m-%dT%H")
+    if await session.get(JobRun, ("cleanup", hour)) is not None:
+        return False
+    session.add(JobRun(name="cleanup", period=hour))
+    await purge_expired(session, now)
+    await forget_visitors(session, settings, now)
+    return True
+
+
 async def run_due_jobs(db: Database, settings: Settings) -> None:
     now = datetime.now(timezone.utc)
     try:
         async with db.transaction() as session:
             await remind_help_requests(session, now)
             await remind_report_deadlines(session, settings, now)
+            await hourly_cleanup(session, settings, now)
     except IntegrityError:
         pass  # another worker recorded the same reminder first

@@ -4,9 +4,10 @@ A batch of due rows is claimed (status "sending", FOR UPDATE SKIP LOCKED on
 PostgreSQL so several workers never take the same row), each message is sent and
 its outcome recorded before the worker moves on. Sending and recording are
 shielded from cancellation, so stopping a worker finishes the message in
-flight; a worker killed outright leaves its claimed rows in "sending", which go
-back to the queue after `STALE_CLAIM` (the only case where one message per
-worker could be repeated).
+flight. While a worker sends, it renews its claim every `HEARTBEAT`; a worker
+killed outright leaves its claimed rows in "sending", and once their claim is
+`STALE_CLAIM` old another worker puts them back in the queue (the only case
+where one message per worker could be repeated).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from bot.outbox import PUSH_CHANNELS, UNFINISHED, finish_broadcasts
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=10)
+STALE_CLAIM = timedelta(seconds=60)
+HEARTBEAT = 20.0
+"""Seconds between renewals of a worker's claim while it sends (well inside STALE_CLAIM)."""
 MAX_ATTEMPTS = 5
 Deliver = Callable[[str, str, Reply, int], Awaitable[str]]
 """(channel, external id, reply, priority) → "sent" / "failed" / "unreachable"."""
@@ -105,9 +108,25 @@ class OutboxWorker:
         """Claims one batch and sends it; returns how many rows it handled."""
         claimed = await self.claim()
         if claimed:
-            await asyncio.gather(*(asyncio.shield(self._send_one(*row[:5])) for row in claimed))
+            heartbeat = asyncio.create_task(self._renew_claims())
+            try:
+                await asyncio.gather(*(asyncio.shield(self._send_one(*row[:5])) for row in claimed))
+            finally:
+                heartbeat.cancel()
             await self._finish_broadcasts({row[5] for row in claimed if row[5] is not None})
         return len(claimed)
+
+    async def _renew_claims(self) -> None:
+        """Keeps this worker's claim fresh while a slow batch (paused by a 429, say) is still going out."""
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                async with self.db.transaction() as session:
+                    await session.execute(update(OutboxMessage).where(
+                        OutboxMessage.status == "sending", OutboxMessage.claimed_by == self.name).values(
+                        claimed_at=datetime.now(timezone.utc)))
+            except Exception:  # noqa: BLE001 (the next renewal tries again)
+                log.warning("outbox worker could not renew its claim", exc_info=True)
 
     async def run_until_empty(self) -> None:
         """Sends until no row is left to send by any worker (a one-off run: benchmarks, tests)."""

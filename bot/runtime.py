@@ -8,15 +8,17 @@ they live in this process, which is all one process needs.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.channels.sender import RateLimiter, TokenBucket
 from bot.config import Settings
 from bot.core.engine import Engine
+from bot.core.limits import InboundGuard
 from bot.core.locks import KeyedLock
 from bot.core.services import Services
 from bot.db.session import Database
 from bot.lessons.loader import Content, load_content
+from bot.scale.counter import SharedCounter
 from bot.scale.limiter import SharedTokenBucket
 from bot.scale.link import RedisLink
 from bot.scale.locks import SharedKeyedLock
@@ -31,6 +33,8 @@ class Runtime:
     services: Services
     engine: Engine
     redis: RedisLink | None = None
+    inbound: InboundGuard = field(default_factory=InboundGuard)
+    """The per-person flood limit every adapter checks before an update reaches the engine."""
 
     @property
     def db(self) -> Database:
@@ -74,6 +78,7 @@ async def build_runtime(
     if settings.redis_url:
         link = RedisLink(settings.redis_url, settings.redis_prefix)
         locks = SharedKeyedLock(link)
+        services.limits = SharedCounter(link)
         if await link.ping():
             log.info("scale-out mode: per-person locks and rate limits shared through redis")
     return Runtime(settings, services, Engine(services, locks), link)

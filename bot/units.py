@@ -78,9 +78,11 @@ async def tdps_of(session: AsyncSession, ward_id: int) -> list[Tdp]:
 
 
 def tdp_number(text: str) -> int | None:
-    """'tổ 5', 'to dan pho so 5', 'TDP 5', '5' → 5."""
+    """'tổ 5', 'to dan pho so 5', 'TDP 5', '5' → 5; 'tổ -1' or 'tổ 0' → None (TDPs count from 1)."""
+    if re.search(r"[-−–]\s*\d", text):
+        return None
     found = _TDP_NUMBER.match(fold(text))
-    return int(found.group(1)) if found else None
+    return int(found.group(1)) if found and int(found.group(1)) > 0 else None
 
 
 def find_tdp(tdps: list[Tdp], text: str) -> Tdp | None:

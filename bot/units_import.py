@@ -17,7 +17,8 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import AuditEntry, Tdp, Ward
+from bot.db.models import Tdp, Ward
+from bot.people.audit import Actor, record
 from bot.units import TdpSpec, UnitsFile, WardSpec, load_units
 
 COLUMNS = ("ward", "ward_name", "tdp_number", "tdp_name", "adult_population", "households")
@@ -150,8 +151,8 @@ def import_command(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     async def work(_settings: Settings, db: Database) -> ImportResult:
         async with db.transaction() as session:
             result = await import_units(session, units)
-            session.add(AuditEntry(actor="cli", action="units.import", target=file.name[-160:],
-                                   detail=f"{result.tdps_created} created, {result.tdps_updated} updated"))
+            record(session, Actor.cli("units import"), "units.import", target=file.name[-160:],
+                   detail=f"{result.tdps_created} created, {result.tdps_updated} updated")
             return result
 
     result = run_with_database(work)

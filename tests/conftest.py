@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -125,6 +126,12 @@ class Chat:
     @property
     def screen(self) -> str:
         return self.replies[-1].screen
+
+    def code(self) -> str:
+        """The one-time code shown in the last replies ("K7QM-9TXA")."""
+        found = re.search(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b", self.text)
+        assert found is not None, f"no code in {self.text!r}"
+        return found.group(0)
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.last.options]

@@ -29,9 +29,10 @@ async def test_link_merges_progress_and_continues_on_both_channels(runtime) -> N
     await telegram.send("cai dat")
     await telegram.send("thong tin cua toi")
     await telegram.send("lien ket tai khoan")
-    code = next(word for word in telegram.text.split() if word.isdigit() and len(word) == 6)
+    await telegram.send("lay ma lien ket")
+    code = telegram.code()
     await zalo.send("nhap ma")
-    await zalo.send("12345")  # a wrong code changes nothing
+    await zalo.send("ABCD-EFGH")  # a wrong code changes nothing
     await zalo.send("nhap ma")
     await zalo.send(code)
     assert "Đã liên kết" in zalo.text and "Chào Bà Lan" in zalo.text

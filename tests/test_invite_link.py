@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from bot.core.messages import Incoming
 from bot.db.network import Mentor, Mentorship
 from bot.network import mentors as net
+from bot.people.audit import Actor
 from tests.fakes import FakeTelegramServer
 from tests.test_telegram import running_bot, tg  # noqa: F401  (the fake-server fixture)
 
@@ -18,14 +20,14 @@ async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: Fake
         engine = bot.runtime.engine
         for step, text in enumerate(["/start", "đồng ý", "Anh Tuấn", "2", "1", "tổ 3", "dang ky lam dai su so",
                                      "Nguyễn Minh Tuấn", "doan thanh nien"]):
-            await engine.handle(Incoming("web", "mentor-web", f"w{step}", text=text))
+            await engine.handle(Incoming("zalo", "mentor-zalo", f"w{step}", text=text))
         async with bot.runtime.db.transaction() as session:
             mentor = await session.scalar(select(Mentor))
-            await net.decide(session, mentor, True, actor="test")
-            code = mentor.invite_code
-        replies = await engine.handle(Incoming("web", "mentor-web", "w-inv1", text="menu"))
-        replies = await engine.handle(Incoming("web", "mentor-web", "w-inv2", text="dai su so"))
-        replies = await engine.handle(Incoming("web", "mentor-web", "w-inv3", text="moi nguoi hoc"))
+            await net.decide(session, mentor, True, Actor("test", "test"))
+        replies = await engine.handle(Incoming("zalo", "mentor-zalo", "w-inv1", text="menu"))
+        replies = await engine.handle(Incoming("zalo", "mentor-zalo", "w-inv2", text="dai su so"))
+        replies = await engine.handle(Incoming("zalo", "mentor-zalo", "w-inv3", text="moi nguoi hoc"))
+        code = re.search(r"start=m_([A-Z2-9]{8})", replies[-1].text).group(1)
         assert f"https://t.me/test_bot?start=m_{code}" in replies[-1].text
         assert replies[-1].image is not None and replies[-1].image.path.read_bytes()[:4] == b"\x89PNG"
 
@@ -38,6 +40,9 @@ async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: Fake
         async with bot.runtime.db.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(Mentorship)) == 1
 
+        async with bot.runtime.db.sessions() as session:  # one invitation, one person: a new one for the next
+            code = await net.new_invite(session, await session.scalar(select(Mentor)))
+            await session.commit()
         refusal = await bot.type(f"/start m_{code}", user=778)
         await bot.tap("no", user=778)
         assert "không ghi gì" in "".join(c.text for c in tg.sent_to(778)[len(refusal):])

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.channels.web import FloodGuard
+from bot.core.limits import InboundGuard, Limit
 from bot.db.learning import LessonProgress
 from bot.db.session import Database
 from bot.lessons.check import check, lesson_words, topic_stats
@@ -17,7 +17,6 @@ from bot.lessons.loader import CONTENT_DIR
 from bot.lessons.path import StartAnswers, path, topic_order
 from bot.runtime import build_runtime
 from bot.web.app import create_app
-from bot.web.keys import FLOOD_GUARD
 from tests.conftest import make_settings, shipped_content
 
 
@@ -32,6 +31,8 @@ def test_shipped_content_passes_the_check() -> None:
     assert stats["vneid"].minutes < 10, "a newcomer finishes VNeID in under 10 minutes of reading"
     assert all(len(step.text) <= 600 for lesson in content.all_lessons() for step in lesson.steps)
     assert all(lesson.sources for lesson in content.all_lessons())
+    assert {"Lỡ chuyển tiền cho kẻ lừa đảo: làm gì ngay", "Dữ liệu cá nhân của bạn: quyền theo luật mới"} <= {
+        lesson.title for lesson in content.all_lessons()}
 
 
 def test_broken_file_fails_with_file_and_line(tmp_path: Path) -> None:
@@ -93,8 +94,8 @@ async def test_whole_topic_through_the_api_with_resume_after_restart(tmp_path: P
         await db.create_all()
         runtime = await build_runtime(make_settings(url), db=db, content=content)
         runtime.services.files_dir = tmp_path / "files"
+        runtime.inbound = InboundGuard(Limit("inbound", 10_000, 10.0))  # this test taps faster than any person
         app = create_app(runtime)
-        app[FLOOD_GUARD] = FloodGuard(burst=10_000)  # this test taps faster than any person
         client = TestClient(TestServer(app))
         await client.start_server()
         return client, runtime
@@ -135,10 +136,14 @@ async def test_whole_topic_through_the_api_with_resume_after_restart(tmp_path: P
         assert replies[-1]["screen"] == "lesson.practice"
         replies = await post(client, user, text="tiep")
         assert replies[-1]["screen"] == "lesson.check"
-        replies = await post(client, user, text=str(lesson.check.answer + 1))
+        shown = [o["label"] for o in replies[-1]["options"]]
+        assert sorted(shown) == sorted(lesson.check.options)
+        replies = await post(client, user, text=str(shown.index(lesson.check.options[lesson.check.answer]) + 1))
         assert replies[0]["screen"] == "lesson.feedback" and "Đúng rồi" in replies[0]["text"]
         assert replies[-1]["screen"] == "lesson.done" and lesson.title in replies[-1]["text"]
-        assert "Nguồn tham khảo" in replies[-1]["text"]
+        source = content.sources[lesson.sources[0]]
+        assert "Nguồn tham khảo" in replies[-1]["text"] and f"{source.short}: {source.url}" in replies[-1]["text"]
+        assert source.title not in replies[-1]["text"], "the short title, not the long one"
     assert any(o["id"] == "quiz" for o in replies[-1]["options"]), "a finished topic offers its quiz"
     await post(client, user, text="menu")
     replies = await post(client, user, text="hoc bai")
@@ -160,7 +165,7 @@ async def test_wrong_check_answer_still_completes_with_feedback(chat) -> None:  
     while chat.screen == "lesson.step":
         await chat.send("tiếp")
     await chat.send("tiếp")
-    wrong = next(i for i in range(len(lesson.check.options)) if i != lesson.check.answer)
+    wrong = next(i for i, option in enumerate(chat.last.options) if option.id != f"a{lesson.check.answer}")
     await chat.send(str(wrong + 1))
     assert "Chưa đúng" in chat.replies[0].text and lesson.check.options[lesson.check.answer] in chat.replies[0].text
     assert chat.screen == "lesson.done"
@@ -203,3 +208,29 @@ def test_content_check_command_prints_the_table_and_fails_on_problems(tmp_path: 
     monkeypatch.setattr(check_module.check, "__defaults__", (root,))
     result = CliRunner().invoke(cli.app, ["content", "check"])
     assert result.exit_code == 1 and "vneid.yaml:2" in result.output
+
+
+async def test_check_options_are_shuffled_and_answered_by_what_was_shown(chat) -> None:  # type: ignore[no-untyped-def]
+    """Like quiz options: the right answer is not always the same button; "2" means the second one shown."""
+    lesson = shipped_content().lessons["vneid-1"]
+    right = lesson.check.options[lesson.check.answer]
+    await chat.onboard()
+    positions = set()
+    for _ in range(12):
+        await chat.send(option="menu")
+        await chat.send("hoc bai")
+        if chat.screen == "path.start":
+            await chat.send("bo qua")
+        await chat.send(option="topic:vneid")
+        await chat.send(option=f"lesson:{lesson.id}")
+        while chat.screen == "lesson.step":
+            await chat.send("tiếp")
+        await chat.send("tiếp")
+        assert chat.screen == "lesson.check"
+        labels = chat.labels()
+        await chat.send("trợ giúp")  # help, then the same question again: the order the person saw stays
+        assert chat.labels() == labels
+        positions.add(labels.index(right))
+        await chat.send(str(labels.index(right) + 1))
+        assert "Đúng rồi" in chat.replies[0].text
+    assert len(positions) > 1, "the right option moves between showings"

@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from bot.people.audit import Actor
 from bot.db.learning import Certificate, QuizAttempt
 from bot.db.models import AuditEntry
 from bot.quiz import bank, codes
@@ -199,7 +200,7 @@ async def test_verify_page_genuine_revoked_and_invalid(chat, client) -> None:  #
         assert response.status == 404 and "không hợp lệ" in await response.text()
 
     async with chat.runtime.db.transaction() as session:
-        await revoke(session, chat.runtime.settings, code, "cấp nhầm người", actor="staff")
+        await revoke(session, chat.runtime.settings, code, "cấp nhầm người", actor=Actor("staff", "test"))
     page = await client.get(f"/verify/{code}")
     assert page.status == 200 and "đã thu hồi" in await page.text()
     async with chat.runtime.db.sessions() as session:

@@ -133,11 +133,11 @@ async def build_ward(db: Database) -> None:
         cert(x1, "all", BEFORE)  # other ward
 
         mentor1 = Mentor(user_id=m1.id, full_name="m1", organisation="tdp", tdp_id=t1.id, status="approved",
-                         invite_code="INV1", requested_at=BEFORE, decided_at=BEFORE)
+                         requested_at=BEFORE, decided_at=BEFORE)
         mentor2 = Mentor(user_id=m2.id, full_name="m2", organisation="hoi-phu-nu", tdp_id=t2.id, status="approved",
-                         invite_code="INV2", requested_at=BEFORE, decided_at=BEFORE)
+                         requested_at=BEFORE, decided_at=BEFORE)
         pending = Mentor(user_id=b2.id, full_name="b2", organisation="khac", tdp_id=t2.id, status="pending",
-                         invite_code="INV3", requested_at=IN)
+                         requested_at=IN)
         s.add_all([mentor1, mentor2, pending])
         await s.flush()
         for mentee in (a1, a2, a3, a4, b1):  # 5 active: mentor 1 reaches the target of 5
@@ -157,7 +157,7 @@ async def build_ward(db: Database) -> None:
                    HelpSessionAttendee(session_id=last_day.id, user_id=b2.id)])  # b2 active through it
 
         def household(code: str, tdp: Tdp, members: list[User], created: datetime = BEFORE) -> None:
-            home = Household(name=code, code=code, tdp_id=tdp.id, created_at=created)
+            home = Household(name=code, tdp_id=tdp.id, created_at=created)
             s.add(home)
             homes.append((home, members))
 

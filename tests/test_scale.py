@@ -40,6 +40,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 
+from bot.people.audit import Actor
 from bot.core.messages import Incoming, Option
 from bot.db.models import ProcessedUpdate, User
 from bot.db.session import Database
@@ -315,7 +316,7 @@ async def test_two_outbox_workers_send_each_row_once_within_the_shared_rate(pg: 
     db = pg.database()
     await add_people(db, people, state="menu")
     async with db.transaction() as session:
-        await service.create(session, actor="test", text="Lớp học VNeID sáng thứ Bảy.", audience=Audience("all"),
+        await service.create(session, actor=Actor("test", "test"), text="Lớp học VNeID sáng thứ Bảy.", audience=Audience("all"),
                              urgent=True)
     await db.dispose()
     async with FakeTelegramServer(TOKEN) as tg:

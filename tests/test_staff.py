@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from bot.people.audit import Actor
 from bot.broadcasts import service
 from bot.broadcasts.audience import Audience, AudienceError, count, recipients_query
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, outside_quiet_hours, parse_when
@@ -53,8 +54,7 @@ async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
             ids[name] = user.id
         session.add(Certificate(code="AAAA-BBBB-CCCC", user_id=ids["hung"], topic_id="vneid", holder_name="h",
                                 topics=["vneid"]))
-        session.add(Mentor(user_id=ids["mai"], full_name="Mai", organisation="tdp", status="approved",
-                           invite_code="MAIMAI22"))
+        session.add(Mentor(user_id=ids["mai"], full_name="Mai", organisation="tdp", status="approved"))
         session.add(LessonProgress(user_id=ids["started"], lesson_id="vneid-1", topic_id="vneid"))
         ids["t5"], ids["a1"] = t5.id, a1.id
     return ids
@@ -89,7 +89,7 @@ async def test_audiences_select_exactly_the_right_people(runtime) -> None:  # ty
 async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:  # type: ignore[no-untyped-def]
     await seed(runtime)
     async with runtime.db.transaction() as session:
-        broadcast = await service.create(session, actor="telegram:1", text="Lớp học VNeID 8h sáng thứ Bảy tại nhà văn hóa.",
+        broadcast = await service.create(session, actor=Actor("telegram:1", "test"), text="Lớp học VNeID 8h sáng thứ Bảy tại nhà văn hóa.",
                                          audience=Audience.parse("ward:hung-dao"), urgent=True)
     async with runtime.db.sessions() as session:
         rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)))
@@ -98,7 +98,7 @@ async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:  #
     assert all("tắt thông báo" in row.text and row.status == "queued" for row in rows)
     assert audit.actor == "telegram:1" and "recipients=4" in audit.detail
     async with runtime.db.transaction() as session:
-        assert await service.cancel(session, broadcast.id, "telegram:1") == 4
+        assert await service.cancel(session, broadcast.id, Actor("telegram:1", "test")) == 4
         state = await service.status(session, broadcast.id)
     assert state.counts["queued"] == 0 and state.broadcast.status == "cancelled"
 
@@ -107,14 +107,14 @@ async def test_tdp_leader_cannot_reach_other_tdps(runtime) -> None:  # type: ign
     ids = await seed(runtime)
     async with runtime.db.transaction() as session:
         with pytest.raises(service.BroadcastRefused):
-            await service.create(session, actor="x", text="hi", audience=Audience.parse("tdp:ai-quoc/1"),
+            await service.create(session, actor=Actor("x", "test"), text="hi", audience=Audience.parse("tdp:ai-quoc/1"),
                                  scope_tdp_id=ids["t5"])
     async with runtime.db.transaction() as session:
         with pytest.raises(service.BroadcastRefused):
-            await service.create(session, actor="x", text="hi", audience=Audience.parse("ward:hung-dao"),
+            await service.create(session, actor=Actor("x", "test"), text="hi", audience=Audience.parse("ward:hung-dao"),
                                  scope_tdp_id=ids["t5"])
     async with runtime.db.transaction() as session:
-        own = await service.create(session, actor="x", text="hi", audience=Audience.parse("all"),
+        own = await service.create(session, actor=Actor("x", "test"), text="hi", audience=Audience.parse("all"),
                                    scope_tdp_id=ids["t5"], urgent=True)
     assert own.total == 2
 
@@ -152,11 +152,12 @@ async def test_non_staff_cannot_broadcast_and_the_attempt_is_audited(chat) -> No
     async with chat.runtime.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
         assert await session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "staff.refused")) == 1
+            AuditEntry.action == "right.refused", AuditEntry.actor == f"web:{chat.user}",
+            AuditEntry.via == "screen:broadcast.compose")) == 1
 
 
 async def test_web_chat_never_has_staff_rights(runtime) -> None:  # type: ignore[no-untyped-def]
-    from bot.roles import is_staff
+    from bot.people.roles import is_staff
 
     user = User(channel="web", external_id="x", role="admin")
     assert not is_staff(user, runtime.settings)

@@ -81,11 +81,21 @@ async def test_flood_is_answered_with_429(client) -> None:  # type: ignore[no-un
 
 
 async def test_message_id_deduplicates_retries(client) -> None:  # type: ignore[no-untyped-def]
+    """A resend ("Gửi lại") is handled once and gets the same answer back, so the page keeps its buttons."""
     user = uid()
     await send(client, user, text="/start", message_id="m1")
     first = await send(client, user, option="agree", message_id="m2")
     retry = await send(client, user, option="agree", message_id="m2")
-    assert first and retry == []
+    assert first and retry == first and first[-1]["screen"] == "onboarding.name"
+    after = await send(client, user, option="skip", message_id="m3")
+    assert after[-1]["screen"] == "onboarding.age"  # the retry did not move the conversation twice
+
+
+async def test_message_ids_belong_to_one_person(client) -> None:  # type: ignore[no-untyped-def]
+    """Two browsers counting their messages from 1 must not drop each other's."""
+    one, other = uid(), uid()
+    assert await send(client, one, text="/start", message_id="1")
+    assert await send(client, other, text="/start", message_id="1")
 
 
 async def test_chat_page_health_and_files(client, runtime) -> None:  # type: ignore[no-untyped-def]

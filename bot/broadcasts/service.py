@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.broadcasts.audience import Audience, recipients_query
 from bot.broadcasts.schedule import outside_quiet_hours
 from bot.core.i18n import translate
-from bot.db.models import AuditEntry, Tdp, Ward
+from bot.db.models import Tdp, Ward
 from bot.db.staff import Broadcast, OutboxMessage
+from bot.people.audit import Actor, record
 
 MAX_TEXT = 1500
 STATUSES = ("queued", "sending", "sent", "failed", "unreachable")
@@ -45,7 +46,7 @@ async def check_scope(session: AsyncSession, audience: Audience, scope_tdp_id: i
 async def create(
     session: AsyncSession,
     *,
-    actor: str,
+    actor: Actor,
     text: str,
     audience: Audience,
     at: datetime | None = None,
@@ -57,7 +58,7 @@ async def create(
     await check_scope(session, audience, scope_tdp_id)
     now = datetime.now(timezone.utc)
     send_at = outside_quiet_hours(at or now, urgent)
-    broadcast = Broadcast(created_by=actor, text=text[:MAX_TEXT], audience=audience.as_dict(), urgent=urgent,
+    broadcast = Broadcast(created_by=actor.who, text=text[:MAX_TEXT], audience=audience.as_dict(), urgent=urgent,
                           scheduled_at=send_at, image=image, status="queued")
     session.add(broadcast)
     await session.flush()
@@ -72,13 +73,12 @@ async def create(
     ))
     broadcast.total = int(await session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)) or 0)
-    session.add(AuditEntry(actor=actor, action="broadcast.schedule" if at else "broadcast.send",
-                           target=f"broadcast#{broadcast.id}",
-                           detail=f"audience={audience.kind}:{audience.value or ''} recipients={broadcast.total}"))
+    record(session, actor, "broadcast.schedule" if at else "broadcast.send", target=f"broadcast#{broadcast.id}",
+           detail=f"audience={audience.kind}:{audience.value or ''} recipients={broadcast.total}")
     return broadcast
 
 
-async def cancel(session: AsyncSession, broadcast_id: int, actor: str) -> int:
+async def cancel(session: AsyncSession, broadcast_id: int, actor: Actor) -> int:
     """Cancels what has not gone out yet; returns how many messages were withdrawn."""
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None:
@@ -86,7 +86,7 @@ async def cancel(session: AsyncSession, broadcast_id: int, actor: str) -> int:
     result = await session.execute(update(OutboxMessage).where(
         OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == "queued").values(status="cancelled"))
     broadcast.status = "cancelled"
-    session.add(AuditEntry(actor=actor, action="broadcast.cancel", target=f"broadcast#{broadcast_id}"))
+    record(session, actor, "broadcast.cancel", target=f"broadcast#{broadcast_id}")
     return result.rowcount or 0
 
 

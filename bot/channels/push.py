@@ -6,19 +6,28 @@ the life of the channel is the same on both: the webhook route is added in
 webhook mode, the sender starts, the platform is set up (retried in the
 background when it is away, so the web chat never waits for it), polling starts
 in polling mode, and each update is handled in its own tracked task.
+
+Every update passes the per-person flood limit first (`InboundGuard`, the same
+as the web chat's): past it, the first extra message is answered once with
+"Bạn gửi nhanh quá…" and the rest are dropped before they cost a task or a
+database turn, so one account flooding the bot never delays other people.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 
-from bot.channels.sender import Sender
+from bot.channels.render import channel_text
+from bot.channels.sender import REPLY, Sender
 from bot.config import SettingsError
+from bot.core.limits import Admission
+from bot.core.messages import Incoming, Reply
 from bot.logs import mask
 from bot.runtime import Runtime
 
@@ -67,6 +76,9 @@ class PushChannel:
 
     async def _closed(self) -> None:
         """After the last reply is sent: release the platform's connection."""
+
+    def send(self, chat_id: Any, reply: Reply, priority: int = REPLY) -> Any:
+        raise NotImplementedError
 
     # ---- shared ------------------------------------------------------------------------
 
@@ -132,6 +144,19 @@ class PushChannel:
             await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
         await self.sender.close()
         await self._closed()
+
+    def _receive(self, chat_id: Any, incoming: Incoming,
+                 turn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Handles `turn()` for an update of `incoming`'s person, unless they are flooding.
+
+        Checked without an await, so one person's updates still reach the engine in order.
+        """
+        admission = self.runtime.inbound.admit(incoming.user_key)
+        if admission is Admission.ACCEPT:
+            self._spawn(turn())
+        elif admission is Admission.NOTICE:
+            log.info("%s: a person is sending too fast; the extra updates are dropped", self.name)
+            self.send(chat_id, Reply(channel_text("channel.too_fast", self._lang), [], "flood"))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(self._guarded(work))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,6 +51,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
 
 from bot.channels import telegram_api
+from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
@@ -134,6 +134,24 @@ def classify(exc: BaseException) -> Failure:
     return Failure("permanent")
 
 
+def incoming_of(update: Said | Tapped) -> Incoming:
+    """The neutral update: typed text (with its /start payload), or a tapped button's option id.
+
+    A button whose id did not fit in callback data comes back as its label, read like typed text.
+    """
+    if isinstance(update, Said):
+        return Incoming(
+            channel=CHANNEL, external_id=str(update.person.id), update_id=str(update.update_id), text=update.text,
+            display_name=update.person.full_name, start_payload=start_payload(update.text),
+        )
+    by_label = update.data.startswith(LABEL_PREFIX)
+    return Incoming(
+        channel=CHANNEL, external_id=str(update.person.id), update_id=str(update.update_id),
+        option=None if by_label else update.data, text=update.label if by_label else None,
+        display_name=update.person.full_name,
+    )
+
+
 def start_payload(text: str | None) -> str | None:
     """'/start lop-to5' → 'lop-to5' (deep link https://t.me/<bot>?start=lop-to5)."""
     if not text or not text.startswith("/start"):
@@ -212,15 +230,14 @@ class TelegramChannel(PushChannel):
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret.encode()):
             return web.Response(status=401, text="unauthorized")
-        try:
-            data = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        data = await read_json(request)
+        if data is NOT_JSON:
             return web.Response(status=400, text="bad json")
         if not isinstance(data, dict):
             return web.Response(status=400, text="bad update")
         update = self._parse(data)
         if update is not None:
-            self._spawn(self._on_update(update))
+            self._accept(update)
         return web.Response(status=200)
 
     async def _poll(self) -> None:
@@ -245,7 +262,7 @@ class TelegramChannel(PushChannel):
                 if isinstance(data, dict) and isinstance(data.get("update_id"), int):
                     self._offset = data["update_id"] + 1  # past a broken update too: it would only come back
                 if update is not None:
-                    self._spawn(self._on_update(update))
+                    self._accept(update)
             await self._room.wait()
 
     @staticmethod
@@ -255,37 +272,19 @@ class TelegramChannel(PushChannel):
             log.info("telegram: ignored an update that is not a private message or a button tap")
         return update
 
-    async def _on_update(self, update: Said | Tapped) -> None:
-        """Messages and button taps; nothing else is asked for (ALLOWED_UPDATES)."""
-        if isinstance(update, Said):
-            await self._on_message(update)
-        else:
-            await self._on_callback(update)
+    def _accept(self, update: Said | Tapped) -> None:
+        incoming = incoming_of(update)
+        self._receive(update.chat_id, incoming, lambda: self._on_update(update, incoming))
 
-    async def _on_message(self, message: Said) -> None:
-        text = message.text
-        incoming = Incoming(
-            channel=CHANNEL, external_id=str(message.person.id), update_id=str(message.update_id), text=text,
-            display_name=message.person.full_name, start_payload=start_payload(text),
-        )
-        replies = await self._turn(message.chat_id, incoming)
-        if text is None:
+    async def _on_update(self, update: Said | Tapped, incoming: Incoming) -> None:
+        """Messages and button taps; nothing else is asked for (ALLOWED_UPDATES)."""
+        replies = await self._turn(update.chat_id, incoming)
+        if isinstance(update, Said) and update.text is None:
             replies = explain_text_only(replies, channel_text("channel.text_only.buttons", self._lang))
         for reply in replies:
-            self.send(message.chat_id, reply)
-
-    async def _on_callback(self, tap: Tapped) -> None:
-        by_label = tap.data.startswith(LABEL_PREFIX)
-        incoming = Incoming(
-            channel=CHANNEL, external_id=str(tap.person.id), update_id=str(tap.update_id),
-            option=None if by_label else tap.data, text=tap.label if by_label else None,
-            display_name=tap.person.full_name,
-        )
-        replies = await self._turn(tap.chat_id, incoming)
-        for reply in replies:
-            self.send(tap.chat_id, reply)
-        if replies:  # a redelivered update gets no reply and its query was answered the first time
-            self._spawn(self._answer(tap.query_id))
+            self.send(update.chat_id, reply)
+        if isinstance(update, Tapped) and replies:  # a redelivered update's query was answered the first time
+            self._spawn(self._answer(update.query_id))
 
     async def _turn(self, chat_id: int, incoming: Incoming) -> list[Reply]:
         """The engine's replies, with "typing…" shown if it takes a while.

@@ -6,26 +6,26 @@ web accounts never carry staff rights.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from aiohttp import web
 
-from bot.web.keys import FLOOD_GUARD, RUNTIME
-from bot.web.live_hub import locale_of
-
+from bot.channels.http_body import NOT_JSON, read_json
 from bot.config import Settings
+from bot.core.limits import Admission, Limit, LocalCounter
 from bot.core.messages import Incoming, Reply
+from bot.web.keys import ADDRESSES, RUNTIME
+from bot.web.live_hub import locale_of
 
 MAX_TEXT = 4000
 _USER_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _OPTION_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 """Any id a screen can offer ("60+", "topic:vneid"): the engine checks it against the options shown."""
-WEB_BURST = 20
-WEB_WINDOW = 10.0
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+ADDRESS_WINDOW = 10.0
 
 
 def reply_json(reply: Reply, settings: Settings) -> dict[str, Any]:
@@ -42,24 +42,21 @@ def error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
 
 
-class FloodGuard:
-    """At most `burst` messages per `window` seconds for one web user: far above a person tapping."""
-
-    def __init__(self, burst: int = WEB_BURST, window: float = WEB_WINDOW) -> None:
-        self.burst, self.window = burst, window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        times = self._seen[key]
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if len(times) >= self.burst:
-            return False
-        times.append(now)
-        if len(self._seen) > 50_000:
-            self._seen.clear()
-        return True
+def client_address(request: web.Request, settings: Settings) -> str:
+    """Who is asking: the peer, or — when the peer is one of TRUSTED_PROXIES — the nearest address
+    the proxy chain vouches for in X-Forwarded-For (a client can write anything at its start)."""
+    peer = request.remote or "?"
+    trusted = settings.trusted_proxy_set
+    if peer not in trusted:
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
 
 
 def parse_message(body: Any) -> Incoming | web.Response:
@@ -80,28 +77,35 @@ def parse_message(body: Any) -> Incoming | web.Response:
     if option is not None and (not isinstance(option, str) or not _OPTION_ID.match(option)):
         return error(400, "bad_option", "\"option\" không hợp lệ.")
     message_id = body.get("message_id")
-    if message_id is not None and (not isinstance(message_id, str) or len(message_id) > 64):
-        return error(400, "bad_message_id", "\"message_id\" phải là chuỗi tối đa 64 ký tự.")
+    if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID.match(message_id)):
+        return error(400, "bad_message_id", "\"message_id\" phải là chuỗi tối đa 64 chữ, số, - và _.")
     return Incoming(
         channel="web",
         external_id=user_id,
-        update_id=message_id,
+        update_id=f"{user_id}:{message_id}" if message_id is not None else None,  # one person's ids only
         text=text,
         option=option,
+        replayable=True,
     )
+
+
+TOO_MANY = "Bạn gửi nhanh quá. Chờ vài giây rồi gửi tiếp nhé."
 
 
 async def api_messages(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    try:
-        body = json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    limit = Limit("web-address", runtime.settings.web_address_limit, ADDRESS_WINDOW)
+    address = client_address(request, runtime.settings)
+    if request.app[ADDRESSES].hit_now(f"{limit.name}:{address}", limit.window, cap=limit.burst + 1) > limit.burst:
+        return error(429, "too_many", TOO_MANY)
+    body = await read_json(request)
+    if body is NOT_JSON:
         return error(400, "bad_json", "Nội dung gửi lên không phải JSON hợp lệ.")
     parsed = parse_message(body)
     if isinstance(parsed, web.Response):
         return parsed
-    if not request.app[FLOOD_GUARD].allow(parsed.external_id):
-        return error(429, "too_many", "Bạn gửi nhanh quá. Chờ vài giây rồi gửi tiếp nhé.")
+    if runtime.inbound.admit(parsed.user_key) is not Admission.ACCEPT:
+        return error(429, "too_many", TOO_MANY)
     replies = await runtime.engine.handle(parsed)
     locale = await locale_of(runtime.db, parsed.external_id) or runtime.settings.default_locale
     return web.json_response(
@@ -111,5 +115,5 @@ async def api_messages(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[FLOOD_GUARD] = FloodGuard()
+    app[ADDRESSES] = LocalCounter()
     app.router.add_post("/api/messages", api_messages)

@@ -18,6 +18,7 @@ URL, so without PUBLIC_BASE_URL the text says so instead.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -27,6 +28,7 @@ from typing import Any
 from aiogram.utils.backoff import Backoff
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, split_text, with_numbered_options
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
@@ -187,11 +189,13 @@ def to_incoming(update: Any) -> tuple[str, Incoming] | None:
     key = "text" if update["event_name"] == TEXT_EVENT else "caption"
     text = message.get(key) if isinstance(message.get(key), str) else None
     message_id = message.get("message_id")
+    if not message_id:  # a redelivery must still be recognised: the update's own content names it
+        message_id = "sha256:" + hashlib.sha256(json.dumps(update, sort_keys=True, default=str).encode()).hexdigest()
     name = sender.get("display_name")
     incoming = Incoming(
         channel=CHANNEL,
         external_id=str(sender["id"]),
-        update_id=str(message_id) if message_id else None,
+        update_id=str(message_id),
         text=text,
         display_name=name if isinstance(name, str) else None,
     )
@@ -246,16 +250,13 @@ class ZaloChannel(PushChannel):
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret.encode()):
             return web.Response(status=401, text="unauthorized")
-        try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        body = await read_json(request)
+        if body is NOT_JSON:
             return web.Response(status=400, text="bad json")
         if isinstance(body, dict) and body.get("ok") is True and "result" in body:
             body = body["result"]  # some deliveries come wrapped in the API envelope
-        if to_incoming(body) is None:
+        if not self._accept(body):
             log.info("zalo: ignored an update without a sender")
-            return web.Response(status=200)
-        self._spawn(self.handle(body))
         return web.Response(status=200)
 
     async def _poll(self) -> None:
@@ -270,15 +271,20 @@ class ZaloChannel(PushChannel):
                 continue
             backoff.reset()
             if update is not None:
-                self._spawn(self.handle(update))
+                self._accept(update)
             await self._room.wait()
 
-    async def handle(self, update: dict[str, Any]) -> None:
-        """One update: the engine's replies (first await, so one person's updates keep their order), sent."""
+    def _accept(self, update: Any) -> bool:
+        """Takes a usable update in (False for anything else)."""
         parsed = to_incoming(update)
         if parsed is None:
-            return
+            return False
         chat_id, incoming = parsed
+        self._receive(chat_id, incoming, lambda: self.handle(chat_id, incoming))
+        return True
+
+    async def handle(self, chat_id: str, incoming: Incoming) -> None:
+        """One update: the engine's replies (first await, so one person's updates keep their order), sent."""
         typing = self.sender.typing(chat_id, self.client.send_chat_action)
         try:
             replies = await self.runtime.engine.handle(incoming)

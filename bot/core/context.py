@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.flow import flow
+from bot.core.flow import Screen, flow
 from bot.core.i18n import translate
 from bot.core.messages import Attachment, Incoming, Option, Reply
-from bot.db.models import User
+from bot.db.models import AuditEntry, User
+from bot.people.audit import Actor, record
 
 if TYPE_CHECKING:
     from bot.core.services import Services
+    from bot.people.roles import Right
 
 MAX_HOPS = 12
 HISTORY_LIMIT = 15
@@ -28,10 +30,14 @@ class FlowError(RuntimeError):
 
 @dataclass
 class Ctx:
+    """`user` is the person (their learning and profile, shared by linked accounts); `identity` is the
+    account that sent this update, which alone decides rights (see `bot.people.roles`)."""
+
     services: Services
     session: AsyncSession
     user: User
     incoming: Incoming
+    identity: User = None  # type: ignore[assignment]  # the person's own account unless set
     screen: str = "menu"
     data: dict[str, Any] = field(default_factory=dict)
     history: list[list[Any]] = field(default_factory=list)
@@ -41,8 +47,37 @@ class Ctx:
     entering: bool = False
     deleted: bool = False
     replies: list[Reply] = field(default_factory=list)
+    new_identity: bool = False
+    """The identity's row was created by this update."""
+    forget: bool = False
+    """Leave nothing of this update behind (a failed code guess from a fresh identity): rolled back."""
     _hops: int = 0
     _answers: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.identity is None:
+            self.identity = self.user
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts in this update, for the audit log: the identity, and the screen it acts from."""
+        return Actor(self.identity.key, f"screen:{self.screen}")
+
+    def audit(self, action: str, target: str | None = None, detail: str | None = None) -> AuditEntry:
+        return record(self.session, self.actor, action, target, detail)
+
+    async def holds(self, right: Right) -> bool:
+        """Whether the identity speaking holds `right` (asked once per `reading()` block)."""
+        return await self.answer_once(f"right:{right.name}", lambda: right.held_by(
+            self.session, self.identity, self.services.settings))
+
+    async def run(self, screen: Screen) -> None:
+        """Runs `screen` with what is set on the context, once the identity holds what it requires."""
+        if screen.requires is not None and not await self.holds(screen.requires):
+            self.audit("right.refused", target=screen.name, detail=screen.requires.name)
+            await self.home(self.t(screen.requires.refused))
+            return
+        await screen.run(self)
 
     async def answer_once(self, key: str, ask: Callable[[], Awaitable[T]]) -> T:
         """`await ask()`, asked once per `reading()` block (the menu asks "is this a mentor?" twice)."""
@@ -130,4 +165,4 @@ class Ctx:
             raise FlowError(f"too many screen changes in one update (last {name!r})")
         self.screen, self.data = name, dict(data)
         self.option, self.text, self.entering = None, None, True
-        await screen.run(self)
+        await self.run(screen)

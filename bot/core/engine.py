@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Screen, flow
 from bot.core.locks import KeyedLock
 from bot.core.matching import global_action, match_option
 from bot.core.messages import Incoming, Option, Reply
@@ -31,6 +31,13 @@ from bot.db.models import ProcessedUpdate, User
 from bot.outbox import take_inbox
 
 log = logging.getLogger(__name__)
+
+
+class _Forget(Exception):
+    """Leaves the update's transaction rolled back, with the replies it gave (see `Ctx.forget`)."""
+
+    def __init__(self, replies: list[Reply]) -> None:
+        self.replies = replies
 
 MAX_TEXT = 4000
 AGAIN = "again"
@@ -63,24 +70,32 @@ class Engine:
         self.locks = locks if locks is not None else KeyedLock()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Replies for `incoming`; an update id seen before gives no reply at all."""
+        """Replies for `incoming`; an update id seen before gives no reply at all (or, for a
+        replayable update, the replies it got the first time)."""
+        incoming = incoming.cleaned()
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
             incoming = Incoming(**{**incoming.__dict__, "text": incoming.text[:MAX_TEXT]})
         async with self.locks.hold(incoming.user_key):
             try:
                 async with self.services.db.transaction() as session:
-                    user = await session.run_sync(self._open_turn, incoming)
-                    if user is None:
-                        return []
-                    return await self._turn(session, incoming, user)
+                    opened = await session.run_sync(self._open_turn, incoming)
+                    if opened is None:
+                        return await session.run_sync(self._replay, incoming) if incoming.replayable else []
+                    ctx = await self._turn(session, incoming, *opened)
+                    if ctx.forget:
+                        raise _Forget(ctx.replies)
+                    return ctx.replies
+            except _Forget as forgotten:
+                return forgotten.replies
             except IntegrityError:
                 # Another process recorded the same update id first: it owns the effects.
                 if incoming.update_id is not None and await self._seen(incoming):
                     return []
                 raise
 
-    def _open_turn(self, session: Session, incoming: Incoming) -> User | None:
-        """Records the update id and loads the person; None when the update was recorded before.
+    def _open_turn(self, session: Session, incoming: Incoming) -> tuple[User, User, bool] | None:
+        """Records the update id and loads (identity, person, identity is new); None when the update
+        was recorded before.
 
         Synchronous, run with `run_sync`: both statements in one pass through SQLAlchemy's
         async layer instead of one each (every turn starts here).
@@ -103,8 +118,9 @@ class Engine:
         async with self.services.db.sessions() as session:
             return await session.get(ProcessedUpdate, (incoming.channel, str(incoming.update_id))) is not None
 
-    def _load_user(self, session: Session, incoming: Incoming) -> User:
+    def _load_user(self, session: Session, incoming: Incoming) -> tuple[User, User, bool]:
         user = session.scalar(_USER_BY_KEY, {"channel": incoming.channel, "external_id": incoming.external_id})
+        new = user is None
         if user is None:
             user = User(
                 channel=incoming.channel,
@@ -117,18 +133,28 @@ class Engine:
             session.flush()
         if user.unreachable_at is not None:
             user.unreachable_at = None  # they wrote again, so they unblocked the bot
+        person = user
         if user.merged_into_id is not None:
-            linked = session.get(User, user.merged_into_id)
-            if linked is not None:
-                user = linked
-        return user
+            person = session.get(User, user.merged_into_id) or user
+        return user, person, new
 
-    async def _turn(self, session: AsyncSession, incoming: Incoming, user: User) -> list[Reply]:
+    def _replay(self, session: Session, incoming: Incoming) -> list[Reply]:
+        """The replies a resent update got the first time, when it was the person's last one."""
+        opened = self._load_user(session, incoming)
+        replay = (opened[1].state_data or {}).get("replay") or {}
+        if replay.get("id") != incoming.update_id:
+            return []
+        return [Reply.from_dict(item) for item in replay.get("replies", [])]
+
+    async def _turn(self, session: AsyncSession, incoming: Incoming, identity: User, user: User,
+                    new_identity: bool) -> Ctx:
         state: dict[str, Any] = dict(user.state_data or {})
         ctx = Ctx(
             services=self.services,
             session=session,
             user=user,
+            identity=identity,
+            new_identity=new_identity,
             incoming=incoming,
             screen=user.state or "",
             data=dict(state.get("data") or {}),
@@ -141,9 +167,9 @@ class Engine:
             ctx.say(ctx.t("inbox.new", text=message.text), screen="inbox")
         await self._dispatch(ctx, shown, own)
         self._ensure_way_on(ctx)
-        if not ctx.deleted:
+        if not ctx.deleted and not ctx.forget:
             await self._save(ctx, own)
-        return ctx.replies
+        return ctx
 
     async def _dispatch(self, ctx: Ctx, shown: list[Option], own: list[Option]) -> None:
         incoming, screen = ctx.incoming, flow.get(ctx.screen)
@@ -156,7 +182,7 @@ class Engine:
             if chosen in GLOBAL_IDS:
                 await self._global(ctx, chosen, shown)
             elif chosen in {o.id for o in shown} | {o.id for o in own}:
-                await self._choose(ctx, screen.run, chosen)
+                await self._choose(ctx, screen, chosen)
             else:
                 ctx.say(ctx.t("engine.stale_button"))
                 await ctx.show_again()
@@ -177,9 +203,9 @@ class Engine:
             # Screens that take typed answers (a name, "tổ 5") decide themselves; the matched option is a hint.
             ctx.text, ctx.entering = text, False
             ctx.option = match.option.id if match.option is not None else None
-            await screen.run(ctx)
+            await ctx.run(screen)
         elif match.option is not None:
-            await self._choose(ctx, screen.run, match.option.id)
+            await self._choose(ctx, screen, match.option.id)
         else:
             await self._unmatched(ctx, text, list(match.candidates))
 
@@ -203,7 +229,7 @@ class Engine:
         else:
             await ctx.home()
 
-    async def _choose(self, ctx: Ctx, run, option_id: str) -> None:  # type: ignore[no-untyped-def]
+    async def _choose(self, ctx: Ctx, screen: Screen, option_id: str) -> None:
         if option_id == AGAIN:
             await ctx.show_again()
             return
@@ -212,12 +238,12 @@ class Engine:
             if option_id.startswith(prefix):
                 await handler(ctx)
                 return
-        await run(ctx)
+        await ctx.run(screen)
 
     async def _global(self, ctx: Ctx, action: str, shown: list[Option]) -> None:
         screen = flow.get(ctx.screen)
         if action == "back" and screen is not None and screen.handles_back:
-            await self._choose(ctx, screen.run, "back")
+            await self._choose(ctx, screen, "back")
         elif action == "menu":
             await ctx.home()
         elif action == "back":
@@ -248,15 +274,18 @@ class Engine:
         final_screen_replies = [r for r in ctx.replies if r.screen == ctx.screen and r.options]
         own = final_screen_replies[-1].options if final_screen_replies else previous_own
         user = ctx.user
+        state_data = {
+            "data": ctx.data,
+            "history": ctx.history,
+            "options": _dump(last_options),
+            "screen_options": _dump(own),
+            "memory": ctx.memory,
+        }
+        if ctx.incoming.replayable:
+            state_data["replay"] = {"id": ctx.incoming.update_id, "replies": [r.as_dict() for r in ctx.replies]}
         values = {
             "state": ctx.screen,
-            "state_data": {
-                "data": ctx.data,
-                "history": ctx.history,
-                "options": _dump(last_options),
-                "screen_options": _dump(own),
-                "memory": ctx.memory,
-            },
+            "state_data": state_data,
             "last_seen_at": datetime.now(timezone.utc),
         }
         row = inspect(user)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.core.context import Ctx
     from bot.core.messages import Option
+    from bot.people.roles import Right
 
 Handler = Callable[["Ctx"], Awaitable[None]]
 Unmatched = Callable[["Ctx", "list[Option]"], Awaitable[None]]
@@ -28,6 +29,7 @@ class Screen:
     help_key: str
     free_text: bool
     handles_back: bool
+    requires: Right | None = None
 
 
 class Flow:
@@ -38,18 +40,22 @@ class Flow:
         self.option_prefixes: dict[str, Handler] = {}
 
     def screen(
-        self, name: str, *, help: str = "help.generic", free_text: bool = False, handles_back: bool = False
+        self, name: str, *, help: str = "help.generic", free_text: bool = False, handles_back: bool = False,
+        requires: Right | None = None,
     ) -> Callable[[Handler], Handler]:
         """Registers `run` as the screen `name`.
 
         `help` is the message key shown for "trợ giúp"; `free_text` screens receive typed
         answers; `handles_back` screens take "quay lại" themselves (a lesson's previous step).
+        `requires` is the right the identity speaking must hold: the engine checks it before
+        every run of the screen (a button can be forged, a state can be stale), so a screen
+        cannot forget it.
         """
 
         def register(run: Handler) -> Handler:
             if name in self.screens:
                 raise ValueError(f"screen {name!r} registered twice")
-            self.screens[name] = Screen(name, run, help, free_text, handles_back)
+            self.screens[name] = Screen(name, run, help, free_text, handles_back, requires)
             return run
 
         return register

@@ -7,8 +7,18 @@ web buttons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
+
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""NUL and other control characters, and lone UTF-16 surrogates: no database or JSON encoder takes them."""
+
+
+def clean_text(text: str) -> str:
+    """Text as a person meant it: without the invisible characters that would break storing it."""
+    return _UNSAFE.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -22,10 +32,19 @@ class Incoming:
     option: str | None = None
     display_name: str | None = None
     start_payload: str | None = None
+    replayable: bool = False
+    """A resend of the same update gets the replies of the first time (the web chat's "Gửi lại")
+    instead of none (push channels already delivered them)."""
 
     @property
     def user_key(self) -> str:
         return f"{self.channel}:{self.external_id}"
+
+    def cleaned(self) -> Incoming:
+        """The same update with its texts made safe to store (see `clean_text`)."""
+        changes = {name: clean_text(value) for name in ("text", "option", "display_name", "start_payload")
+                   if isinstance(value := getattr(self, name), str) and _UNSAFE.search(value)}
+        return Incoming(**{**self.__dict__, **changes}) if changes else self
 
 
 @dataclass(frozen=True)
@@ -54,3 +73,18 @@ class Reply:
     screen: str = ""
     image: Attachment | None = None
     document: Attachment | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON, to keep a reply in the person's state (see `Incoming.replayable`)."""
+        data = asdict(self)
+        for name in ("image", "document"):
+            if data[name] is not None:
+                data[name]["path"] = str(data[name]["path"])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        files = {name: Attachment(Path(item["path"]), item["filename"], item["mime"])
+                 for name in ("image", "document") if (item := data.get(name))}
+        return cls(data["text"], [Option(o["id"], o["label"]) for o in data.get("options", [])],
+                   data.get("screen", ""), files.get("image"), files.get("document"))

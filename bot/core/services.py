@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.core.limits import Counter, LocalCounter
 from bot.db.session import Database
 from bot.lessons.loader import Content
 
@@ -17,4 +18,6 @@ class Services:
     db: Database
     content: Content
     files_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "files")
+    limits: Counter = field(default_factory=LocalCounter)
+    """Counts failed code guesses and the like; shared through Redis when scaled out."""
     extras: dict[str, Any] = field(default_factory=dict)

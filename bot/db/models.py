@@ -97,7 +97,7 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -107,16 +107,25 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(160))
+    """The acting identity ("telegram:9001", "web:…", "cli"), not only the merged person."""
+    via: Mapped[str | None] = mapped_column(String(64))
+    """The screen or command that acted ("screen:staff.roles", "cli:admin add")."""
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(160))
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class LinkCode(Base):
-    """A one-time 6-digit code that joins a person's account on another channel to this one."""
+class Code(Base):
+    """A one-time code (link accounts, a mentor's invitation, a household, mentor approval); see
+    `bot.people.codes`. Only the digest of the code is kept."""
 
-    __tablename__ = "link_codes"
+    __tablename__ = "codes"
 
-    code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("mentors.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

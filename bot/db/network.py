@@ -27,7 +27,6 @@ class Mentor(Base):
     organisation: Mapped[str] = mapped_column(String(32))
     tdp_id: Mapped[int | None] = mapped_column(ForeignKey("tdps.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    invite_code: Mapped[str] = mapped_column(String(16), unique=True)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(160))
@@ -101,7 +100,6 @@ class Household(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
-    code: Mapped[str] = mapped_column(String(16), unique=True)
     tdp_id: Mapped[int | None] = mapped_column(ForeignKey("tdps.id", ondelete="SET NULL"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -113,15 +111,3 @@ class HouseholdMember(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, unique=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ApprovalCode(Base):
-    """One-time code staff hand out: typing it makes the person an approved mentor at once."""
-
-    __tablename__ = "mentor_approval_codes"
-
-    code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    created_by: Mapped[str] = mapped_column(String(160))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    used_at: Mapped[datetime | None]

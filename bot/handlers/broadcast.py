@@ -13,10 +13,9 @@ from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.i18n import format_moment
 from bot.core.messages import Option
-from bot.db.models import AuditEntry, Ward
+from bot.db.models import Ward
 from bot.db.staff import Broadcast
-from bot.handlers.staff import actor, refuse_unless_staff
-from bot.roles import staff_tdp_scope
+from bot.people.roles import STAFF, staff_tdp_scope
 from bot.units import tdp_number
 
 AUDIENCES = ("all", "uncertified", "not_started", "mentor", "learner", "tdp")
@@ -31,10 +30,8 @@ async def _audience(ctx: Ctx) -> Audience:
     return Audience(choice)
 
 
-@flow.screen("broadcast.compose", help="help.broadcast", free_text=True)
+@flow.screen("broadcast.compose", help="help.broadcast", free_text=True, requires=STAFF)
 async def compose(ctx: Ctx) -> None:
-    if not await refuse_unless_staff(ctx):
-        return
     step = ctx.data.get("step", "text")
     if ctx.entering:
         ctx.say(ctx.t("broadcast.ask_text"), [ctx.opt("back", "nav.back")])
@@ -97,11 +94,11 @@ async def _ask_audience(ctx: Ctx) -> None:
 
 async def _preview(ctx: Ctx) -> None:
     audience = await _audience(ctx)
-    scope = staff_tdp_scope(ctx.user)
+    scope = staff_tdp_scope(ctx.identity)
     try:
         await service.check_scope(ctx.session, audience, scope)
     except service.BroadcastRefused:
-        ctx.session.add(AuditEntry(actor=actor(ctx), action="broadcast.refused", target=str(audience.as_dict())))
+        ctx.audit("broadcast.refused", target=str(audience.as_dict()))
         ctx.data["step"] = "audience"
         ctx.say(ctx.t("broadcast.out_of_scope"))
         await _ask_audience(ctx)
@@ -123,21 +120,19 @@ async def _confirm(ctx: Ctx) -> None:
     audience = await _audience(ctx)
     at = datetime.fromisoformat(ctx.data["at"])
     now = datetime.now(timezone.utc)
-    broadcast = await service.create(ctx.session, actor=actor(ctx), text=ctx.data["text"], audience=audience,
+    broadcast = await service.create(ctx.session, actor=ctx.actor, text=ctx.data["text"], audience=audience,
                                      at=at if at > now else None, urgent=bool(ctx.data.get("urgent")),
-                                     scope_tdp_id=staff_tdp_scope(ctx.user))
+                                     scope_tdp_id=staff_tdp_scope(ctx.identity))
     ctx.say(ctx.t("broadcast.queued", id=broadcast.id, n=broadcast.total,
                   when=format_moment(broadcast.scheduled_at or now, ctx.lang)))
     ctx.history.clear()
     await ctx.replace("broadcast.list")
 
 
-@flow.screen("broadcast.list", help="help.broadcast")
+@flow.screen("broadcast.list", help="help.broadcast", requires=STAFF)
 async def broadcast_list(ctx: Ctx) -> None:
-    if not await refuse_unless_staff(ctx):
-        return
     if ctx.option and ctx.option.startswith("cancel:"):
-        withdrawn = await service.cancel(ctx.session, int(ctx.option[7:]), actor(ctx))
+        withdrawn = await service.cancel(ctx.session, int(ctx.option[7:]), ctx.actor)
         ctx.say(ctx.t("broadcast.cancelled", n=max(withdrawn, 0)))
     rows = list(await ctx.session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(4)))
     lines = [ctx.t("broadcast.list_title") if rows else ctx.t("broadcast.none")]

@@ -17,7 +17,7 @@ from bot.handlers.menu import menu_entry
 from bot.logs import mask
 from bot.network import mentors as net
 from bot.outbox import enqueue
-from bot.roles import STAFF_ROLES
+from bot.people.roles import MENTOR, STAFF_ROLES, TRUSTED_CHANNELS
 
 MAX_QUESTION = 500
 
@@ -40,7 +40,7 @@ async def _helpers(ctx: Ctx) -> tuple[Mentor | None, list[int]]:
     team = await net.team_of_tdp(ctx.session, ctx.user.tdp_id, exclude_user=ctx.user.id)
     if team:
         return None, [m.user_id for m in team]
-    staff = await ctx.session.scalars(select(User.id).where(User.role.in_(STAFF_ROLES), User.channel != "web"))
+    staff = await ctx.session.scalars(select(User.id).where(User.role.in_(STAFF_ROLES), User.channel.in_(TRUSTED_CHANNELS)))
     return None, list(staff)
 
 
@@ -90,13 +90,10 @@ async def _send(ctx: Ctx) -> None:
         await ctx.home()
 
 
-@flow.screen("mentor.requests", help="help.mentor_requests")
+@flow.screen("mentor.requests", help="help.mentor_requests", requires=MENTOR)
 async def requests(ctx: Ctx) -> None:
     """Open questions for me: from my mentees, or from learners of my TDP without a mentor."""
     mentor = await _mentor(ctx)
-    if mentor is None:
-        await ctx.replace("mentor.apply")
-        return
     if ctx.option and ctx.option.startswith("req:"):
         await ctx.go("mentor.answer", request=int(ctx.option[4:]))
         return
@@ -122,11 +119,11 @@ async def _open_request_for(ctx: Ctx, mentor: Mentor, request_id: int) -> HelpRe
     return None
 
 
-@flow.screen("mentor.answer", help="help.mentor_requests", free_text=True)
+@flow.screen("mentor.answer", help="help.mentor_requests", free_text=True, requires=MENTOR)
 async def answer(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
-    request = await _open_request_for(ctx, mentor, int(ctx.data.get("request", 0))) if mentor else None
-    if mentor is None or request is None:
+    request = await _open_request_for(ctx, mentor, int(ctx.data.get("request", 0)))
+    if request is None:
         ctx.say(ctx.t("help_request.gone"))
         await ctx.replace("mentor.home")
         return
@@ -139,7 +136,7 @@ async def answer(ctx: Ctx) -> None:
     if not reply:
         return
     request.status, request.answer = "answered", reply
-    request.answered_by, request.answered_at = ctx.user.id, datetime.now(timezone.utc)
+    request.answered_by, request.answered_at = ctx.identity.id, datetime.now(timezone.utc)
     await enqueue(ctx.session, request.mentee_id, ctx.t("help_request.answer", mentor=mentor.full_name,
                                                         question=request.question, answer=reply), priority=0)
     ctx.say(ctx.t("help_request.answered"))

@@ -1,12 +1,15 @@
-"""Gia đình số: create a household, share its code, see each member's progress, leave."""
+"""Gia đình số: create a household, invite family with a one-time code, see each member's progress, leave.
+
+Joining with a code is in `bot.handlers.codes` ("Nhập mã"), with every other code.
+"""
 
 from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.flow import flow
-from bot.db.network import Household
 from bot.handlers.menu import menu_entry
 from bot.network import households
+from bot.people import codes
 
 MAX_NAME = 60
 
@@ -21,11 +24,15 @@ async def household_home(ctx: Ctx) -> None:
         await households.leave(ctx.session, ctx.user)
         await ctx.home(ctx.t("household.left", name=mine.name))
         return
+    if ctx.option == "invite":
+        code = await codes.issue(ctx.session, "household", household_id=mine.id)
+        ctx.say(ctx.t("household.invite_code", code=codes.shown(code)))
     rows = await households.members(ctx.session, mine)
     status = ctx.t("household.digital") if households.is_digital_family(rows) else ctx.t("household.not_yet")
-    lines = [ctx.t("household.title", name=mine.name, code=mine.code), status]
+    lines = [ctx.t("household.title", name=mine.name), status]
     lines += [ctx.t("household.member", name=r.name, lessons=r.lessons_done, certs=r.certificates) for r in rows]
-    ctx.say("\n".join(lines), [ctx.opt("leave", "household.leave"), ctx.opt("menu", "menu.back_to_menu")])
+    ctx.say("\n".join(lines), [ctx.opt("invite", "household.invite"), ctx.opt("leave", "household.leave"),
+                               ctx.opt("menu", "menu.back_to_menu")])
 
 
 async def _no_household(ctx: Ctx) -> None:
@@ -42,31 +49,13 @@ async def _no_household(ctx: Ctx) -> None:
             ctx.say(ctx.t("household.ask_name"), [ctx.opt("back", "nav.back")])
             return
         created = await households.create(ctx.session, ctx.user, name)
+        code = await codes.issue(ctx.session, "household", household_id=created.id)
         ctx.data.pop("naming")
-        ctx.say(ctx.t("household.created", name=created.name, code=created.code))
+        ctx.say(ctx.t("household.created", name=created.name, code=codes.shown(code)))
         await ctx.show_again()
         return
     ctx.say(ctx.t("household.explain"), [ctx.opt("create", "household.create"), ctx.opt("join", "household.join"),
                                          ctx.opt("menu", "menu.back_to_menu")])
-
-
-@flow.screen("household.join", help="help.household")
-async def join(ctx: Ctx) -> None:
-    household = await ctx.session.get(Household, int(ctx.data.get("household", 0)))
-    if household is None:
-        await ctx.home()
-        return
-    if ctx.option == "yes":
-        await households.join(ctx.session, household, ctx.user)
-        ctx.say(ctx.t("household.joined", name=household.name))
-        ctx.history.clear()
-        await ctx.replace("household")
-        return
-    if ctx.option == "no":
-        await ctx.home()
-        return
-    ctx.say(ctx.t("household.join_question", name=household.name), [ctx.opt("yes", "path.yes"),
-                                                                    ctx.opt("no", "mentee.no_thanks")])
 
 
 menu_entry(50, "household", "menu.household", "household")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.messages import Option
@@ -12,6 +14,8 @@ from bot.lessons.path import next_lesson, path
 
 LESSON_PAGE = 4
 DONE, STARTED, NEW = "✓", "▶", "○"
+MAX_SOURCES = 3
+_rng = random.SystemRandom()
 
 
 def _content(ctx: Ctx):  # type: ignore[no-untyped-def]
@@ -166,7 +170,7 @@ async def lesson_step(ctx: Ctx) -> None:
     if "help_request.new" in flow.screens:
         options.append(ctx.opt("ask_mentor", "lessons.ask_mentor"))
     options.append(ctx.opt("menu", "menu.back_to_menu"))
-    ctx.say(f"{header}\n\n{lesson.steps[step].text.strip()}", options)
+    ctx.say(lesson.step_message(step, header), options)
 
 
 @flow.screen("lesson.practice", help="help.lesson", handles_back=True)
@@ -185,6 +189,18 @@ async def lesson_practice(ctx: Ctx) -> None:
             [ctx.opt("next", "lessons.practice_done"), ctx.opt("back", "nav.back")])
 
 
+def check_order(ctx: Ctx, count: int) -> list[int]:
+    """The order the check's options are shown in: shuffled once per showing, like quiz options,
+    so the right answer is not "always the second button"; kept in the screen's data so that a
+    typed "2" means the second option the person saw. Option ids stay the bank's indices."""
+    order = ctx.data.get("order")
+    if not (isinstance(order, list) and sorted(order) == list(range(count))):
+        order = list(range(count))
+        _rng.shuffle(order)
+        ctx.data["order"] = order
+    return order
+
+
 @flow.screen("lesson.check", help="help.check")
 async def lesson_check(ctx: Ctx) -> None:
     lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
@@ -192,7 +208,7 @@ async def lesson_check(ctx: Ctx) -> None:
         await ctx.replace("topic.list")
         return
     check = lesson.check
-    if ctx.option and ctx.option.startswith("a"):
+    if ctx.option and ctx.option.startswith("a") and ctx.option[1:].isdigit() and int(ctx.option[1:]) < len(check.options):
         chosen = int(ctx.option[1:])
         correct = chosen == check.answer
         await prog.complete(ctx.session, ctx.user.id, lesson.id, lesson.topic, correct)
@@ -201,7 +217,18 @@ async def lesson_check(ctx: Ctx) -> None:
         await ctx.replace("lesson.done", lesson=lesson.id)
         return
     ctx.say(ctx.t("lessons.check_intro", question=check.question.strip()),
-            [Option(f"a{i}", text) for i, text in enumerate(check.options)])
+            [Option(f"a{i}", check.options[i]) for i in check_order(ctx, len(check.options))])
+
+
+def source_lines(ctx: Ctx, lesson: Lesson) -> list[str]:
+    """The lesson's sources as short titled links: "• Cổng DVC quốc gia: https://…".
+
+    The short title says what the source is without filling the screen; the address stays in
+    the text because every channel shows a plain http(s) address as a link the resident can tap.
+    """
+    sources = [ctx.services.content.sources[s] for s in lesson.sources if s in ctx.services.content.sources]
+    lines = [f"• {source.label}: {source.url}" if source.url else f"• {source.label}" for source in sources[:MAX_SOURCES]]
+    return [ctx.t("lessons.sources"), *lines] if lines else []
 
 
 @flow.screen("lesson.done", help="help.lesson_done")
@@ -225,11 +252,7 @@ async def lesson_done(ctx: Ctx) -> None:
     if ctx.option == "list":
         await ctx.go("topic.lessons", topic=lesson.topic, page=0)
         return
-    sources = [content.sources[s] for s in lesson.sources if s in content.sources][:3]
-    lines = [ctx.t("lessons.finished", title=lesson.title)]
-    if sources:
-        lines.append(ctx.t("lessons.sources"))
-        lines += [f"• {s.title}" + (f" ({s.url})" if s.url else "") for s in sources]
+    lines = [ctx.t("lessons.finished", title=lesson.title), *source_lines(ctx, lesson)]
     if lesson.general_advice:
         lines.append(ctx.t("lessons.general_advice"))
     options: list[Option] = []

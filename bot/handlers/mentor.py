@@ -1,4 +1,8 @@
-"""Đại sứ số: apply to be a mentor; for approved mentors, the mentee list, invites, offline mentees."""
+"""Đại sứ số: apply to be a mentor; for approved mentors, the mentee list, invites, offline mentees.
+
+A mentor's work reaches other people, so it belongs to the Telegram or Zalo
+account that applied (`requires=MENTOR`), never to a linked web-chat visitor.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +15,26 @@ from bot.core.flow import flow
 from bot.core.i18n import format_short_day
 from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
-from bot.handlers.menu import menu_entry, menu_fact, person_fact
+from bot.handlers.menu import menu_entry
 from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
 from bot.outbox import enqueue
-from bot.roles import is_staff
+from bot.people import codes
+from bot.people.roles import CHAT_ACCOUNT, MENTOR, approved_mentor_of, is_staff
 
 MAX_NAME = 60
 PAGE = 5
 
 
-async def _mentor(ctx: Ctx) -> Mentor | None:
-    return await net.approved_mentor(ctx.session, ctx.user.id)
-
-
-async def is_mentor(ctx: Ctx) -> bool:
-    return await person_fact(ctx, "is_mentor")
+async def _mentor(ctx: Ctx) -> Mentor:
+    """The speaking identity's mentor record (the screen requires MENTOR, checked in this transaction)."""
+    mentor = await approved_mentor_of(ctx.session, ctx.identity)
+    assert mentor is not None, "a mentor screen runs only for an approved mentor"
+    return mentor
 
 
 async def not_mentor(ctx: Ctx) -> bool:
-    return ctx.user.channel != "offline" and not await is_mentor(ctx)
+    return not await ctx.holds(MENTOR)
 
 
 def core_lesson_counts(ctx: Ctx) -> dict[str, int]:
@@ -43,9 +47,9 @@ def _clean_name(text: str | None) -> str | None:
     return name if name and len(name) <= MAX_NAME and any(ch.isalpha() for ch in name) else None
 
 
-@flow.screen("mentor.apply", help="help.mentor_apply", free_text=True)
+@flow.screen("mentor.apply", help="help.mentor_apply", free_text=True, requires=CHAT_ACCOUNT)
 async def apply(ctx: Ctx) -> None:
-    existing = await net.mentor_of_user(ctx.session, ctx.user.id)
+    existing = await net.mentor_of_user(ctx.session, ctx.identity.id)
     if ctx.entering:
         if existing is not None and existing.status == "pending":
             ctx.say(ctx.t("mentor.pending"), [ctx.opt("menu", "menu.back_to_menu")])
@@ -66,9 +70,9 @@ async def apply(ctx: Ctx) -> None:
     if ctx.option not in ORGANISATIONS:
         ctx.say(ctx.t("mentor.ask_org"), [ctx.opt(org, f"org.{org}") for org in ORGANISATIONS])
         return
-    mentor = await net.request_mentor(ctx.session, ctx.user, ctx.data["name"], ctx.option)
+    mentor = await net.request_mentor(ctx.session, ctx.identity, ctx.data["name"], ctx.option, ctx.user.tdp_id)
     if ctx.memory.pop("approval_code", False):  # a one-time code from staff approves at once
-        await net.decide(ctx.session, mentor, True, actor="approval-code")
+        await net.decide(ctx.session, mentor, True, ctx.actor, tell=False)
         await ctx.home(ctx.t("mentor.approved_you"))
         return
     await _tell_staff(ctx, mentor)
@@ -88,12 +92,9 @@ async def _tell_staff(ctx: Ctx, mentor: Mentor) -> None:
                                                         org=ctx.t(f"org.{mentor.organisation}")))
 
 
-@flow.screen("mentor.home", help="help.mentor_home")
+@flow.screen("mentor.home", help="help.mentor_home", requires=MENTOR)
 async def home(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
-    if mentor is None:
-        await ctx.replace("mentor.apply")
-        return
     targets = {"invite": "mentor.invite", "offline": "mentor.offline", "session": "mentor.session",
                "requests": "mentor.requests", "mentees": "mentor.mentees"}
     if ctx.option in targets:
@@ -117,12 +118,9 @@ async def home(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options + [ctx.opt("menu", "menu.back_to_menu")])
 
 
-@flow.screen("mentor.mentees", help="help.mentor_home")
+@flow.screen("mentor.mentees", help="help.mentor_home", requires=MENTOR)
 async def mentees(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
-    if mentor is None:
-        await ctx.replace("mentor.apply")
-        return
     if ctx.option and ctx.option.startswith("mentee:"):
         await ctx.go("mentor.mentee", mentee=int(ctx.option[7:]))
         return
@@ -138,17 +136,15 @@ async def mentees(ctx: Ctx) -> None:
     ctx.say(ctx.t("mentor.choose_mentee"), options or [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("mentor.invite", help="help.mentor_invite")
+@flow.screen("mentor.invite", help="help.mentor_invite", requires=MENTOR)
 async def invite(ctx: Ctx) -> None:
+    """A fresh single-use code (and Telegram link, QR) each time: one invitation for one person."""
     mentor = await _mentor(ctx)
-    if mentor is None:
-        await ctx.replace("mentor.apply")
-        return
     if ctx.option == "rotate":
-        await net.rotate_invite(ctx.session, mentor)
         ctx.say(ctx.t("mentor.rotated"))
-    link = invite_link(ctx, mentor.invite_code)
-    text = ctx.t("mentor.invite_text", code=mentor.invite_code)
+    code = await net.new_invite(ctx.session, mentor)
+    link = invite_link(ctx, code)
+    text = ctx.t("mentor.invite_text", code=codes.shown(code))
     image = None
     if link:
         text += "\n" + ctx.t("mentor.invite_link", link=link)
@@ -169,13 +165,10 @@ def invite_link(ctx: Ctx, code: str) -> str | None:
     return f"https://t.me/{username}?start=m_{code}" if username else None
 
 
-@flow.screen("mentor.offline", help="help.mentor_offline", free_text=True)
+@flow.screen("mentor.offline", help="help.mentor_offline", free_text=True, requires=MENTOR)
 async def offline(ctx: Ctx) -> None:
     """Name → age band → phone (optional) → "the person agreed in person" → registered."""
     mentor = await _mentor(ctx)
-    if mentor is None:
-        await ctx.replace("mentor.apply")
-        return
     step = ctx.data.get("step", "name")
     if ctx.entering:
         ctx.say(ctx.t("mentor.offline_name"), [ctx.opt("back", "nav.back")])
@@ -191,8 +184,8 @@ async def offline(ctx: Ctx) -> None:
         ctx.data.update(step="phone", age=ctx.option)
         ctx.say(ctx.t("mentor.offline_phone"), [ctx.opt("skip", "onboarding.skip")])
     elif step == "phone":
-        phone = None if ctx.option == "skip" else "".join(ch for ch in ctx.text or "" if ch.isdigit())
-        if phone is not None and not 9 <= len(phone) <= 11:
+        phone = None if ctx.option == "skip" else net.phone_number(ctx.text or "")
+        if phone is None and ctx.option != "skip":
             ctx.say(ctx.t("mentor.bad_phone"), [ctx.opt("skip", "onboarding.skip")])
             return
         ctx.data.update(step="consent", phone=phone)
@@ -201,6 +194,12 @@ async def offline(ctx: Ctx) -> None:
     elif step == "consent" and ctx.option in ("yes", "no"):
         if ctx.option == "no":
             await ctx.home(ctx.t("mentor.offline_cancelled"))
+            return
+        known = await net.offline_mentee_named(ctx.session, mentor, ctx.data["name"], ctx.data.get("phone"))
+        if known is not None:
+            ctx.say(ctx.t("mentor.offline_known", name=known.display_name))
+            ctx.history.clear()
+            await ctx.replace("mentor.mentee", mentee=known.id)
             return
         mentee = await net.register_offline(ctx.session, mentor, ctx.data["name"], ctx.data.get("age"),
                                             mentor.tdp_id or ctx.user.tdp_id, ctx.data.get("phone"))
@@ -211,6 +210,5 @@ async def offline(ctx: Ctx) -> None:
         ctx.say(ctx.t("engine.not_understood"), [ctx.opt("back", "nav.back")])
 
 
-menu_fact("is_mentor", net.IS_APPROVED_MENTOR)
-menu_entry(3, "mentor", "menu.mentor", "mentor.home", visible=is_mentor)
+menu_entry(3, "mentor", "menu.mentor", "mentor.home")
 menu_entry(70, "become_mentor", "menu.become_mentor", "mentor.apply", visible=not_mentor)

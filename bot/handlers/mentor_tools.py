@@ -14,17 +14,18 @@ from bot.handlers.mentor import _mentor, core_lesson_counts
 from bot.lessons import progress as prog
 from bot.network import mentors as net
 from bot.outbox import enqueue
+from bot.people.roles import MENTOR
 from bot.quiz import bank
 from bot.quiz.certificates import issue_for_pass
 
 MINUTES = (15, 30, 45, 60, 90)
 
 
-@flow.screen("mentor.mentee", help="help.mentor_mentee")
+@flow.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)
 async def mentee_detail(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
-    mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0))) if mentor else None
-    if mentor is None or mentee is None:
+    mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0)))
+    if mentee is None:
         ctx.say(ctx.t("mentor.not_your_mentee"))
         await ctx.replace("mentor.home")
         return
@@ -53,13 +54,10 @@ async def mentee_detail(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options)
 
 
-@flow.screen("mentor.session", help="help.mentor_session", free_text=True)
+@flow.screen("mentor.session", help="help.mentor_session", free_text=True, requires=MENTOR)
 async def session_log(ctx: Ctx) -> None:
     """Steps: attendees (group) → topic → lesson → minutes → place → quiz scores → saved in one go."""
     mentor = await _mentor(ctx)
-    if mentor is None:
-        await ctx.replace("mentor.apply")
-        return
     content, step = ctx.services.content, ctx.data.get("step", "attendees")
     attendees: list[int] = list(ctx.data.get("attendees", []))
     if step == "attendees":

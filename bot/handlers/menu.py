@@ -30,7 +30,10 @@ FACTS: dict[str, ColumnElement[bool]] = {}
 
 def menu_entry(order: int, option_id: str, label_key: str, screen: str,
                visible: Callable[[Ctx], Awaitable[bool]] | None = None) -> None:
-    """Features add themselves to the menu here; `visible` hides an entry from some people."""
+    """Features add themselves to the menu here; `visible` hides an entry from some people.
+
+    An entry whose screen requires a right is shown only to identities holding it.
+    """
     ENTRIES.append(MenuEntry(order, option_id, label_key, screen, visible))
     ENTRIES.sort(key=lambda entry: entry.order)
 
@@ -62,7 +65,14 @@ async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
             facts = (await ctx.session.execute(_facts_query(), {"user_id": ctx.user.id})).one()
             for name, value in facts._mapping.items():
                 ctx.known(name, bool(value))
-        return [e for e in ENTRIES if e.visible is None or await e.visible(ctx)]
+        return [e for e in ENTRIES if await _visible(ctx, e)]
+
+
+async def _visible(ctx: Ctx, entry: MenuEntry) -> bool:
+    screen = flow.get(entry.screen)
+    if screen is not None and screen.requires is not None and not await ctx.holds(screen.requires):
+        return False
+    return entry.visible is None or await entry.visible(ctx)
 
 
 @flow.screen("menu", help="help.menu")

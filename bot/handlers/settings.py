@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from bot.accounts import new_link_code
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.i18n import LANGUAGES
-from bot.db.models import AuditEntry, Tdp, User, Ward
+from bot.core.messages import Option
+from bot.db.models import Tdp, User, Ward
 from bot.handlers.menu import menu_entry
+from bot.people import codes
+from bot.people.accounts import detach, linked_identities, new_link_code
+from bot.people.roles import is_trusted
 
 
 @flow.screen("settings", help="help.settings")
@@ -64,9 +67,42 @@ async def profile(ctx: Ctx) -> None:
 
 @flow.screen("settings.link", help="help.link")
 async def link_accounts(ctx: Ctx) -> None:
-    """A one-time code to type on the other channel (Zalo ↔ Telegram)."""
-    code = await new_link_code(ctx.session, ctx.user)
-    ctx.say(ctx.t("link.code", code=code), [ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
+    """The accounts linked to this person, a one-time code to link another, and unlinking.
+
+    From the web chat only the web account itself can be unlinked; a Telegram or
+    Zalo account can unlink any other.
+    """
+    identities = [i for i in await linked_identities(ctx.session, ctx.user) if i.channel != "offline"]
+    others = [i for i in identities if i.id != ctx.identity.id]
+    may_unlink = others if is_trusted(ctx.identity) else ([ctx.identity] if others else [])
+    if ctx.option == "code":
+        code = await new_link_code(ctx.session, ctx.identity)
+        ctx.say(ctx.t("link.code", code=codes.shown(code)), [ctx.opt("back", "nav.back")])
+        return
+    chosen = next((i for i in may_unlink if ctx.option == f"unlink:{i.id}"), None)
+    if chosen is not None:
+        ctx.data["unlink"] = chosen.id
+        ctx.say(ctx.t("link.unlink_confirm", channel=ctx.t(f"channel.{chosen.channel}")),
+                [ctx.opt("confirm", "link.unlink_yes"), ctx.opt("keep", "delete.no")])
+        return
+    if ctx.option == "confirm" and ctx.data.get("unlink") in {i.id for i in may_unlink}:
+        target = next(i for i in may_unlink if i.id == ctx.data.pop("unlink"))
+        await detach(ctx.session, target)
+        ctx.audit("account.unlink", target=f"{target.channel}:…{target.external_id[-4:]}")
+        if target.id == ctx.identity.id:
+            ctx.user = ctx.identity  # this browser starts afresh; the person's learning stays with the others
+            await ctx.home(ctx.t("link.unlinked_self"))
+            return
+        ctx.say(ctx.t("link.unlinked", channel=ctx.t(f"channel.{target.channel}")))
+        identities = [i for i in identities if i.id != target.id]
+        may_unlink = [i for i in may_unlink if i.id != target.id]
+    ctx.data.pop("unlink", None)
+    names = ", ".join(ctx.t(f"channel.{i.channel}") for i in identities)
+    options = [ctx.opt("code", "link.get_code")]
+    options += [Option(f"unlink:{i.id}", ctx.t("link.unlink", channel=ctx.t(f"channel.{i.channel}")))
+                for i in may_unlink[:3]]
+    text = ctx.t("link.linked", names=names) if len(identities) > 1 else ctx.t("link.explain")
+    ctx.say(text, options + [ctx.opt("back", "nav.back")])
 
 
 @flow.screen("settings.language", help="help.settings")
@@ -116,14 +152,27 @@ async def delete_my_data(ctx: Ctx) -> None:
     if ctx.option == "keep":
         await ctx.back()
         return
-    ctx.say(ctx.t("delete.confirm"), [ctx.opt("confirm", "delete.yes"), ctx.opt("keep", "delete.no")])
+    web_only = not is_trusted(ctx.identity) and len(await linked_identities(ctx.session, ctx.user)) > 1
+    ctx.say(ctx.t("delete.confirm_web_only" if web_only else "delete.confirm"),
+            [ctx.opt("confirm", "delete.yes"), ctx.opt("keep", "delete.no")])
 
 
 async def erase_user(ctx: Ctx) -> None:
-    """Deletes the person and (by cascade) everything linked to them; the audit keeps only the fact."""
+    """Deletes the person and (by cascade) everything linked to them; the audit keeps only the fact.
+
+    Asked from a web-chat account linked to Telegram or Zalo, only that web account goes: a browser's
+    id proves nothing, so it cannot delete the person's data held through the other accounts.
+    """
     user_id, lang = ctx.user.id, ctx.lang
-    ctx.session.add(AuditEntry(actor=f"user#{user_id}", action="data.delete", target=f"user#{user_id}",
-                               detail="deleted at the person's request"))
+    linked = len(await linked_identities(ctx.session, ctx.user)) > 1
+    if linked and not is_trusted(ctx.identity):
+        ctx.audit("data.delete_web_account", target=f"user#{ctx.identity.id}")
+        await detach(ctx.session, ctx.identity)
+        await ctx.session.execute(delete(User).where(User.id == ctx.identity.id))
+        ctx.deleted = True
+        ctx.say(ctx.t("delete.web_only_done"), [ctx.opt("restart", "delete.start_again")], screen="deleted")
+        return
+    ctx.audit("data.delete", target=f"user#{user_id}", detail="deleted at the person's request")
     await ctx.session.execute(delete(User).where((User.id == user_id) | (User.merged_into_id == user_id)))
     ctx.deleted = True
     ctx.say(ctx.t("delete.done"), [ctx.opt("restart", "delete.start_again")], screen="deleted")

@@ -1,7 +1,8 @@
 """Cán bộ phường: the staff menu, mentor approvals, the network at a glance, reports in chat.
 
-Every staff screen checks the role itself (a button can be forged, a state can be
-stale) and audits refusals.
+Every screen here declares the right it needs (`requires=STAFF`, `ADMIN`); the
+engine checks it against the identity that sent the update before each run and
+audits refusals.
 """
 
 from __future__ import annotations
@@ -14,36 +15,17 @@ from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.i18n import WARD_TZ
 from bot.core.messages import Attachment, Option
-from bot.db.models import AuditEntry, Tdp, User
+from bot.db.models import Tdp, User
 from bot.db.network import Mentor, Mentorship
 from bot.handlers.menu import menu_entry
 from bot.network import mentors as net
 from bot.outbox import enqueue
-from bot.roles import is_admin, is_staff, staff_tdp_scope
+from bot.people.roles import ADMIN, ROLES, STAFF, TRUSTED_CHANNELS, grant_role, is_admin, staff_tdp_scope
 from bot.units import tdp_number
 
 
-async def staff_only(ctx: Ctx) -> bool:
-    return is_staff(ctx.user, ctx.settings)
-
-
-async def refuse_unless_staff(ctx: Ctx) -> bool:
-    """True when the person is staff; otherwise audits the attempt and sends them home."""
-    if is_staff(ctx.user, ctx.settings):
-        return True
-    ctx.session.add(AuditEntry(actor=f"user#{ctx.user.id}", action="staff.refused", target=ctx.screen))
-    await ctx.home(ctx.t("staff.refused"))
-    return False
-
-
-def actor(ctx: Ctx) -> str:
-    return f"{ctx.user.channel}:{ctx.user.external_id}"
-
-
-@flow.screen("staff.home", help="help.staff")
+@flow.screen("staff.home", help="help.staff", requires=STAFF)
 async def staff_home(ctx: Ctx) -> None:
-    if not await refuse_unless_staff(ctx):
-        return
     targets = {"broadcast": "broadcast.compose", "broadcasts": "broadcast.list", "report": "staff.report",
                "mentors": "staff.mentors", "network": "staff.network", "roles": "staff.roles"}
     if ctx.option in targets:
@@ -53,18 +35,14 @@ async def staff_home(ctx: Ctx) -> None:
     options = [ctx.opt("broadcast", "staff.broadcast"), ctx.opt("broadcasts", "staff.broadcasts"),
                ctx.opt("report", "staff.report"), ctx.opt("mentors", "staff.mentors", n=pending or 0),
                ctx.opt("network", "staff.network")]
-    options.append(ctx.opt("roles", "staff.roles") if is_admin(ctx.user, ctx.settings)
+    options.append(ctx.opt("roles", "staff.roles") if is_admin(ctx.identity, ctx.settings)
                    else ctx.opt("menu", "menu.back_to_menu"))
     ctx.say(ctx.t("staff.title", pending=pending or 0), options)
 
 
-@flow.screen("staff.roles", help="help.staff_roles", free_text=True)
+@flow.screen("staff.roles", help="help.staff_roles", free_text=True, requires=ADMIN)
 async def roles(ctx: Ctx) -> None:
     """Admins give roles in chat: "telegram:123456 staff" or "zalo:abc tdp-leader 5"."""
-    if not is_admin(ctx.user, ctx.settings):
-        ctx.session.add(AuditEntry(actor=actor(ctx), action="staff.refused", target="staff.roles"))
-        await ctx.home(ctx.t("staff.refused"))
-        return
     if ctx.entering or not ctx.text:
         ctx.say(ctx.t("staff.roles_ask"), [ctx.opt("back", "nav.back")])
         return
@@ -72,8 +50,7 @@ async def roles(ctx: Ctx) -> None:
     channel, _, external = parts[0].partition(":") if parts else ("", "", "")
     role = parts[1].lower() if len(parts) > 1 else ""
     number = tdp_number(" ".join(parts[2:])) if len(parts) > 2 else None
-    if channel not in ("telegram", "zalo") or not external or role not in ("staff", "tdp-leader", "admin", "learner") \
-            or (role == "tdp-leader" and number is None):
+    if channel not in TRUSTED_CHANNELS or not external or role not in ROLES or (role == "tdp-leader" and number is None):
         ctx.say(ctx.t("staff.roles_bad"), [ctx.opt("back", "nav.back")])
         return
     scope = None
@@ -83,37 +60,26 @@ async def roles(ctx: Ctx) -> None:
         if scope is None:
             ctx.say(ctx.t("onboarding.tdp_not_found"), [ctx.opt("back", "nav.back")])
             return
-    person = await ctx.session.scalar(select(User).where(User.channel == channel, User.external_id == external))
-    if person is None:
-        person = User(channel=channel, external_id=external, state=None, state_data={})
-        ctx.session.add(person)
-        await ctx.session.flush()
-    person.role, person.scope_tdp_id = role, scope
-    ctx.session.add(AuditEntry(actor=actor(ctx), action="role.change", target=f"{channel}:{external}",
-                               detail=f"role={role} tdp={number or ''}"))
+    await grant_role(ctx.session, ctx.actor, channel, external, role, scope)
     ctx.say(ctx.t("staff.roles_done", who=f"{channel}:{external}", role=role), [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("staff.mentors", help="help.staff")
+@flow.screen("staff.mentors", help="help.staff", requires=STAFF)
 async def mentor_applications(ctx: Ctx) -> None:
-    if not await refuse_unless_staff(ctx):
-        return
     if ctx.option == "code":
-        code = await net.new_approval_code(ctx.session, actor(ctx))
+        code = await net.new_approval_code(ctx.session, ctx.actor)
         ctx.say(ctx.t("staff.approval_code", code=code))
     elif ctx.option and ctx.option[:2] in ("y:", "n:"):
         mentor = await ctx.session.get(Mentor, int(ctx.option[2:]))
-        scope = staff_tdp_scope(ctx.user)
+        scope = staff_tdp_scope(ctx.identity)
         if mentor is not None and mentor.status == "pending" and scope in (None, mentor.tdp_id):
             approve = ctx.option.startswith("y:")
-            await net.decide(ctx.session, mentor, approve, actor(ctx))
-            await enqueue(ctx.session, mentor.user_id,
-                          ctx.t("mentor.approved_you" if approve else "mentor.rejected_you"))
+            await net.decide(ctx.session, mentor, approve, ctx.actor)
             ctx.say(ctx.t("staff.decided", name=mentor.full_name,
                           decision=ctx.t("staff.approved" if approve else "staff.rejected")))
     query = select(Mentor).where(Mentor.status == "pending").order_by(Mentor.requested_at).limit(2)
-    if staff_tdp_scope(ctx.user) is not None:
-        query = query.where(Mentor.tdp_id == staff_tdp_scope(ctx.user))
+    if staff_tdp_scope(ctx.identity) is not None:
+        query = query.where(Mentor.tdp_id == staff_tdp_scope(ctx.identity))
     pending = list(await ctx.session.scalars(query))
     options: list[Option] = []
     lines = [ctx.t("staff.pending_title") if pending else ctx.t("staff.no_pending")]
@@ -126,22 +92,21 @@ async def mentor_applications(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options + [ctx.opt("code", "staff.make_code"), ctx.opt("back", "nav.back")])
 
 
-@flow.screen("staff.network", help="help.staff")
+@flow.screen("staff.network", help="help.staff", requires=STAFF)
 async def network(ctx: Ctx) -> None:
     """Mentors per TDP and below target, learners without a mentor, pairs per organisation; assign one."""
-    if not await refuse_unless_staff(ctx):
-        return
-    scope = staff_tdp_scope(ctx.user)
+    scope = staff_tdp_scope(ctx.identity)
     if ctx.option and ctx.option.startswith("assign:"):
         learner = await ctx.session.get(User, int(ctx.option[7:]))
         team = await net.team_of_tdp(ctx.session, learner.tdp_id if learner else None)
+        if learner is not None and scope not in (None, learner.tdp_id):
+            learner = None
         if learner is not None and team and await net.active_pairing(ctx.session, learner.id) is None:
             counts = {m.id: await _active_count(ctx, m.id) for m in team}
             mentor = min(team, key=lambda m: counts[m.id])
             await net.pair(ctx.session, mentor, learner, "staff")
             await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=learner.display_name or "?"))
-            ctx.session.add(AuditEntry(actor=actor(ctx), action="mentor.assign", target=f"user#{learner.id}",
-                                       detail=f"mentor#{mentor.id}"))
+            ctx.audit("mentor.assign", target=f"user#{learner.id}", detail=f"mentor#{mentor.id}")
             ctx.say(ctx.t("staff.assigned", learner=learner.display_name or "?", mentor=mentor.full_name))
     mentors = select(Mentor).where(Mentor.status == "approved")
     if scope is not None:
@@ -172,10 +137,8 @@ async def _active_count(ctx: Ctx, mentor_id: int) -> int:
         Mentorship.mentor_id == mentor_id, Mentorship.ended_at.is_(None))) or 0)
 
 
-@flow.screen("staff.report", help="help.staff")
+@flow.screen("staff.report", help="help.staff", requires=STAFF)
 async def report(ctx: Ctx) -> None:
-    if not await refuse_unless_staff(ctx):
-        return
     now = datetime.now(WARD_TZ)
     choices = {"quarter": ("quarterly", {"quarter": (now.month - 1) // 3 + 1}),
                "month": ("monthly", {"month": now.month}), "year": ("annual", {})}
@@ -185,7 +148,7 @@ async def report(ctx: Ctx) -> None:
         kind, extra = choices[ctx.option]
         files = await build_report(ctx.services.db, ctx.settings, kind, now.year, out_dir=ctx.services.files_dir,
                                    **extra)
-        ctx.session.add(AuditEntry(actor=actor(ctx), action="report.export", target=files.xlsx.name))
+        ctx.audit("report.export", target=files.xlsx.name)
         ctx.say(files.summary, screen="report",
                 document=Attachment(files.xlsx, files.xlsx.name, "application/vnd.openxmlformats-officedocument"
                                                                   ".spreadsheetml.sheet"),
@@ -194,4 +157,4 @@ async def report(ctx: Ctx) -> None:
                                            ctx.opt("year", "staff.this_year"), ctx.opt("back", "nav.back")])
 
 
-menu_entry(1, "staff", "menu.staff", "staff.home", visible=staff_only)
+menu_entry(1, "staff", "menu.staff", "staff.home")

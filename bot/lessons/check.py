@@ -3,6 +3,12 @@
 Checks ids are unique, references and sources exist, URLs are well formed,
 Vietnamese text really carries its diacritics (a file saved without them reads
 as nonsense to residents), quiz banks are big enough, and the reading time.
+It also checks what makes content trustworthy for elderly readers: every step
+fits one phone screen, sentences stay short, glossary words are explained at
+first use (bot/lessons/readability.py); and that a quiz measures something: no
+blind answering strategy passes more than 5% of quizzes, true/false answers are
+balanced, situations mix scams with safe cases, and no quiz item repeats the
+check question the resident has just answered (bot/lessons/guessing.py).
 """
 
 from __future__ import annotations
@@ -11,15 +17,27 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
+from rapidfuzz import fuzz
+
+from bot.core.i18n import translate
+from bot.core.matching import fold
+from bot.lessons import guessing, readability
 from bot.lessons.loader import CONTENT_DIR, Content, ContentError, Problem, load_content
-from bot.lessons.models import Lesson
+from bot.lessons.models import Lesson, QuizQuestion
 
 WORDS_PER_MINUTE = 120
 MIN_LESSONS = {True: 4, False: 3}
 MIN_QUESTIONS = {True: 15, False: 10}
+PASS_MARK = 80  # QUIZ_PASS_MARK's default
+MAX_BLIND_PASS = 0.05  # a blind guesser passes at most this share of quizzes
+DUNG_SHARE = (0.4, 0.6)  # share of true/false items answered "Đúng"
+SAFE_SHARE = (0.3, 0.7)  # share of situation items that tell a safe case
+REVIEW_EVERY = timedelta(days=365)
 _URL = re.compile(r"^https?://[A-Za-z0-9.\-]+\.[A-Za-z]{2,}(/\S*)?$")
+_LESSON_REFERENCE = re.compile(r'Xem bài ["“](.+?)["”]\.?$', re.M)  # 'Xem bài "Báo lừa đảo ở đâu?".'
 _VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
 
 
@@ -30,6 +48,8 @@ class TopicStats:
     steps: int
     words: int
     questions: int
+    longest_step: int = 0  # characters of the longest step as sent, header included
+    guessing: guessing.Guessing | None = None
 
     @property
     def minutes(self) -> float:
@@ -51,11 +71,66 @@ def _has_diacritics(text: str) -> bool:
     return len(text.split()) < 4 or bool(_VIETNAMESE.search(text))
 
 
-def find_problems(content: Content) -> list[Problem]:
+def repeats_check(question: QuizQuestion, lesson: Lesson) -> bool:
+    """The quiz item asks what the lesson's check question asked (a free point for having just seen it)."""
+    asked, checked = fold(question.question), fold(lesson.check.question)
+    same_answer = fuzz.ratio(fold(question.options[question.answer]), fold(lesson.check.options[lesson.check.answer]))
+    return fuzz.token_sort_ratio(asked, checked) >= 78 or (same_answer >= 90 and fuzz.token_set_ratio(asked, checked) >= 78)
+
+
+def _readability_problems(lesson: Lesson, content: Content, problem) -> None:  # type: ignore[no-untyped-def]
+    for number, message in enumerate(readability.rendered_steps(lesson), 1):
+        if len(message) > readability.MAX_RENDERED:
+            problem(lesson.id, f"step {number} is {len(message)} characters as sent (at most "
+                               f"{readability.MAX_RENDERED}): split it into two steps")
+    practice = translate("vi", "lessons.practice", task=lesson.practice.strip())
+    if len(practice) > readability.MAX_RENDERED:
+        problem(lesson.id, f"practice is {len(practice)} characters as sent (at most {readability.MAX_RENDERED})")
+    for text in readability.reading_blocks(lesson):
+        for sentence, count in readability.long_sentences(text):
+            problem(lesson.id, f"sentence of {count} words (at most {readability.MAX_SYLLABLES}): {sentence[:60]!r}")
+    for term, text in readability.unexplained_terms(lesson, content.glossary):
+        problem(lesson.id, f"“{term.term}” is used before it is explained (glossary: {term.means}): {text[:50]!r}")
+    for source_id in lesson.sources:
+        source = content.sources.get(source_id)
+        if source is not None and not source.short:
+            problem(lesson.id, f"source {source_id} has no `short` title to show at the lesson's end")
+
+
+def _quiz_problems(content: Content, topic_id: str, questions: list[QuizQuestion], pass_mark: int,
+                   problem) -> None:  # type: ignore[no-untyped-def]
+    where = CONTENT_DIR / "quiz" / f"{topic_id}.yaml"
+    report = guessing.analyse(topic_id, questions, pass_mark)
+    name, rate = report.worst
+    if rate > MAX_BLIND_PASS:
+        problem(where, f"topic {topic_id}: answering blind by “{name}” passes {rate:.1%} of quizzes "
+                       f"(at most {MAX_BLIND_PASS:.0%}): vary which option is right")
+    if report.dung_share is not None and not DUNG_SHARE[0] <= report.dung_share <= DUNG_SHARE[1]:
+        problem(where, f"topic {topic_id}: “Đúng” answers {report.dung_share:.0%} of true/false items "
+                       f"(keep it between {DUNG_SHARE[0]:.0%} and {DUNG_SHARE[1]:.0%})")
+    situations = [q for q in questions if q.kind == "situation"]
+    if situations:
+        safe = sum(1 for q in situations if q.case == "safe") / len(situations)
+        if not SAFE_SHARE[0] <= safe <= SAFE_SHARE[1]:
+            problem(where, f"topic {topic_id}: {safe:.0%} of situations are safe cases "
+                           f"(mix scams and safe cases: {SAFE_SHARE[0]:.0%}–{SAFE_SHARE[1]:.0%} safe)")
+    for question in questions:
+        for lesson in content.lessons_by_topic.get(topic_id, []):
+            if repeats_check(question, lesson):
+                problem(question.id, f"repeats the check question of {lesson.id}: ask something else")
+        texts = [question.question, question.explanation, *question.options]
+        for sentence, count in (found for text in texts for found in readability.long_sentences(text)):
+            problem(question.id, f"sentence of {count} words (at most {readability.MAX_SYLLABLES}): {sentence[:60]!r}")
+
+
+def find_problems(content: Content, pass_mark: int = PASS_MARK) -> list[Problem]:
     problems: list[Problem] = []
 
-    def problem(item_id: str, message: str) -> None:
-        problems.append(Problem(content.files.get(item_id, Path("content")), 1, f"{item_id}: {message}"))
+    def problem(item: str | Path, message: str) -> None:
+        if isinstance(item, Path):
+            problems.append(Problem(item, 1, message))
+        else:
+            problems.append(Problem(content.files.get(item, Path("content")), 1, f"{item}: {message}"))
 
     def check_sources(item_id: str, source_ids: list[str]) -> None:
         for source_id in source_ids:
@@ -64,7 +139,7 @@ def find_problems(content: Content) -> list[Problem]:
 
     for source in content.sources.values():
         if source.url is not None and not _URL.match(source.url):
-            problems.append(Problem(CONTENT_DIR / "sources.yaml", 1, f"{source.id}: URL {source.url!r} is not well formed"))
+            problem(CONTENT_DIR / "sources.yaml", f"{source.id}: URL {source.url!r} is not well formed")
     ids = Counter([*content.lessons, *(q.id for qs in content.questions.values() for q in qs), *(f.id for f in content.faq)])
     for item_id, count in ids.items():
         if count > 1:
@@ -78,9 +153,10 @@ def find_problems(content: Content) -> list[Problem]:
         for text in texts:
             if not _has_diacritics(text):
                 problem(lesson.id, f"text without Vietnamese diacritics: {text[:50]!r}")
+        _readability_problems(lesson, content, problem)
     for topic_id, questions in content.questions.items():
         if content.topic(topic_id) is None:
-            problems.append(Problem(CONTENT_DIR / "quiz", 1, f"quiz topic {topic_id!r} is not in topics.yaml"))
+            problem(CONTENT_DIR / "quiz", f"quiz topic {topic_id!r} is not in topics.yaml")
         for question in questions:
             if question.lesson not in content.lessons:
                 problem(question.id, f"lesson {question.lesson!r} does not exist")
@@ -89,49 +165,80 @@ def find_problems(content: Content) -> list[Problem]:
             check_sources(question.id, question.sources)
             if not _has_diacritics(question.question):
                 problem(question.id, "question without Vietnamese diacritics")
+        _quiz_problems(content, topic_id, questions, pass_mark, problem)
+    titles = {lesson.title for lesson in content.lessons.values()}
     for entry in content.faq:
         if entry.lesson is not None and entry.lesson not in content.lessons:
             problem(entry.id, f"lesson {entry.lesson!r} does not exist")
         check_sources(entry.id, entry.sources)
         if not _has_diacritics(entry.answer):
             problem(entry.id, "answer without Vietnamese diacritics")
+        for sentence, count in readability.long_sentences(entry.answer):
+            problem(entry.id, f"sentence of {count} words (at most {readability.MAX_SYLLABLES}): {sentence[:60]!r}")
+        for title in _LESSON_REFERENCE.findall(entry.answer):
+            if title not in titles:
+                problem(entry.id, f"names a lesson “{title}” that does not exist (lesson titles changed?)")
     for topic in content.topics:
         lessons = content.lessons_by_topic.get(topic.id, [])
         if len(lessons) < MIN_LESSONS[topic.core]:
-            problems.append(Problem(CONTENT_DIR / "lessons", 1,
-                                    f"topic {topic.id}: {len(lessons)} lessons, needs at least {MIN_LESSONS[topic.core]}"))
+            problem(CONTENT_DIR / "lessons", f"topic {topic.id}: {len(lessons)} lessons, needs at least {MIN_LESSONS[topic.core]}")
         count = len(content.questions.get(topic.id, []))
         if count < MIN_QUESTIONS[topic.core]:
-            problems.append(Problem(CONTENT_DIR / "quiz", 1,
-                                    f"topic {topic.id}: {count} quiz questions, needs at least {MIN_QUESTIONS[topic.core]}"))
+            problem(CONTENT_DIR / "quiz", f"topic {topic.id}: {count} quiz questions, needs at least {MIN_QUESTIONS[topic.core]}")
     return problems
 
 
-def topic_stats(content: Content) -> list[TopicStats]:
-    return [
-        TopicStats(
+def find_warnings(content: Content, today: date | None = None) -> list[Problem]:
+    """What does not stop the bot but needs a person soon: lessons nobody has re-read against their sources for a year."""
+    today = today or date.today()
+    return [Problem(content.files.get(lesson.id, Path("content")), 1,
+                    f"{lesson.id}: last reviewed {lesson.reviewed.isoformat()}, more than 12 months ago: "
+                    f"check it against its sources and update `reviewed:`")
+            for lesson in content.all_lessons() if today - lesson.reviewed > REVIEW_EVERY]
+
+
+def topic_stats(content: Content, pass_mark: int = PASS_MARK) -> list[TopicStats]:
+    rows = []
+    for topic in content.topics:
+        lessons = content.lessons_by_topic.get(topic.id, [])
+        questions = content.questions.get(topic.id, [])
+        rows.append(TopicStats(
             topic=topic.id,
-            lessons=len(content.lessons_by_topic.get(topic.id, [])),
-            steps=sum(len(lesson.steps) for lesson in content.lessons_by_topic.get(topic.id, [])),
-            words=sum(lesson_words(lesson) for lesson in content.lessons_by_topic.get(topic.id, [])),
-            questions=len(content.questions.get(topic.id, [])),
-        )
-        for topic in content.topics
-    ]
+            lessons=len(lessons),
+            steps=sum(len(lesson.steps) for lesson in lessons),
+            words=sum(lesson_words(lesson) for lesson in lessons),
+            questions=len(questions),
+            longest_step=max((len(m) for lesson in lessons for m in readability.rendered_steps(lesson)), default=0),
+            guessing=guessing.analyse(topic.id, questions, pass_mark) if questions else None,
+        ))
+    return rows
 
 
-def check(root: Path = CONTENT_DIR) -> tuple[Content | None, list[Problem]]:
+def check(root: Path = CONTENT_DIR, *, pass_mark: int = PASS_MARK) -> tuple[Content | None, list[Problem]]:
     """The loaded content and every problem in it (empty list: the content is fine)."""
     try:
         content = load_content(root)
     except ContentError as exc:
         return None, exc.problems
-    return content, find_problems(content)
+    return content, find_problems(content, pass_mark)
 
 
 def render_table(stats: list[TopicStats], faq_entries: int) -> str:
-    lines = [f"{'topic':<12} {'lessons':>7} {'steps':>6} {'words':>6} {'minutes':>8} {'questions':>9}"]
+    lines = [f"{'topic':<12} {'lessons':>7} {'steps':>6} {'words':>6} {'minutes':>8} {'questions':>9} {'longest step':>13}"]
     for row in stats:
-        lines.append(f"{row.topic:<12} {row.lessons:>7} {row.steps:>6} {row.words:>6} {row.minutes:>8.1f} {row.questions:>9}")
+        lines.append(f"{row.topic:<12} {row.lessons:>7} {row.steps:>6} {row.words:>6} {row.minutes:>8.1f} "
+                     f"{row.questions:>9} {row.longest_step:>13}")
     lines.append(f"FAQ entries: {faq_entries}  (reading speed {WORDS_PER_MINUTE} words/minute)")
+    lines.append("")
+    lines.append(f"{'quiz':<12} {'random':>7} {'longest right':>14} {'Đúng':>6}  best blind strategy")
+    for row in stats:
+        if row.guessing is None:
+            continue
+        report = row.guessing
+        dung = f"{report.dung_share:.0%}" if report.dung_share is not None else "–"
+        name, rate = report.worst
+        lines.append(f"{row.topic:<12} {report.random_rate:>7.1%} {report.longest_right:>14.0%} {dung:>6}  "
+                     f"{rate:.1%} by “{name}”")
+    lines.append(f"(pass rates over the real draw of {guessing.QUESTIONS_PER_ATTEMPT} questions with shuffled options; "
+                 f"a quiz fails the check above {MAX_BLIND_PASS:.0%})")
     return "\n".join(lines)

@@ -14,6 +14,8 @@ from bot.config import PROJECT_ROOT
 from bot.lessons.models import (
     FaqEntry,
     FaqFile,
+    GlossaryFile,
+    GlossaryTerm,
     Lesson,
     LessonFile,
     QuizFile,
@@ -54,6 +56,7 @@ class Content:
     faq: list[FaqEntry]
     synonyms: list[list[str]]
     sources: dict[str, Source]
+    glossary: list[GlossaryTerm] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     _index: Any = field(default=None, repr=False, compare=False)
 
@@ -121,6 +124,7 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
     topics_file, _ = read_model(root / "topics.yaml", TopicsFile, problems)
     sources_file, _ = read_model(root / "sources.yaml", SourcesFile, problems)
     synonyms_file, _ = read_model(root / "synonyms.yaml", SynonymsFile, problems)
+    glossary_file, _ = read_model(root / "glossary.yaml", GlossaryFile, problems)
     topics = topics_file.topics if topics_file else []
     order = {t.id: n for n, t in enumerate(topics)}
     lessons_by_topic: dict[str, list[Lesson]] = {}
@@ -163,5 +167,6 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
         faq=faq,
         synonyms=synonyms_file.synonyms if synonyms_file else [],
         sources={s.id: s for s in sources_file.sources} if sources_file else {},
+        glossary=glossary_file.terms if glossary_file else [],
         files=files,
     )

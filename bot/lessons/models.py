@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -23,7 +24,13 @@ class Strict(BaseModel):
 class Source(Strict):
     id: str
     title: str
+    short: str | None = Field(None, max_length=40)  # "Cổng DVC quốc gia": what a lesson's end shows
     url: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name a resident reads under a lesson: the short title when there is one."""
+        return self.short or self.title
 
 
 class Step(Strict):
@@ -56,6 +63,7 @@ class Lesson(Strict):
     steps: list[Step] = Field(min_length=1)
     practice: str
     check: CheckQuestion
+    reviewed: date  # when someone last checked the lesson against its sources
     topic: str = ""
 
     @model_validator(mode="after")
@@ -63,6 +71,13 @@ class Lesson(Strict):
         if not self.sources and not self.general_advice:
             raise ValueError("a lesson needs sources (or general_advice: true when it only gives common-sense advice)")
         return self
+
+    def step_message(self, index: int, header: str) -> str:
+        """Step `index` exactly as `lesson.step` sends it: the header, a blank line, the step's text.
+
+        One definition, so that `bot content check` measures what residents read.
+        """
+        return f"{header}\n\n{self.steps[index].text.strip()}"
 
 
 class LessonFile(Strict):
@@ -91,6 +106,9 @@ class QuizQuestion(Strict):
     explanation: str
     lesson: str
     sources: list[str] = []
+    # situation items say whether the case told is a scam or a safe, ordinary one: banks must mix both,
+    # or "always pick the scam answer" passes without reading a lesson
+    case: Literal["scam", "safe"] | None = None
     topic: str = ""
 
     @model_validator(mode="after")
@@ -98,6 +116,8 @@ class QuizQuestion(Strict):
         check_answer(self.answer, self.options)
         if self.kind == "truefalse" and self.options != ["Đúng", "Sai"]:
             raise ValueError('truefalse questions have exactly options: ["Đúng", "Sai"]')
+        if self.kind == "situation" and self.case is None:
+            raise ValueError("situation questions say `case: scam` or `case: safe`")
         return self
 
 
@@ -130,3 +150,19 @@ class SynonymsFile(Strict):
 
 class SourcesFile(Strict):
     sources: list[Source]
+
+
+class GlossaryTerm(Strict):
+    """A word residents may not know: a lesson explains it where it first uses it."""
+
+    term: str
+    forms: list[str] = []  # other ways lessons write it ("link" for "đường link")
+    means: str  # the plain explanation writers reuse
+
+    @property
+    def all_forms(self) -> list[str]:
+        return [self.term, *self.forms]
+
+
+class GlossaryFile(Strict):
+    terms: list[GlossaryTerm] = Field(min_length=1)

@@ -10,11 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import User
 from bot.db.network import Household, HouseholdMember
-from bot.network.mentors import random_code
-
-
-async def by_code(session: AsyncSession, code: str) -> Household | None:
-    return await session.scalar(select(Household).where(Household.code == code))
 
 
 async def household_of(session: AsyncSession, user_id: int) -> Household | None:
@@ -24,7 +19,7 @@ async def household_of(session: AsyncSession, user_id: int) -> Household | None:
 
 
 async def create(session: AsyncSession, user: User, name: str) -> Household:
-    household = Household(name=name, code=random_code(), tdp_id=user.tdp_id, created_by=user.id)
+    household = Household(name=name, tdp_id=user.tdp_id, created_by=user.id)
     session.add(household)
     await session.flush()
     await join(session, household, user)

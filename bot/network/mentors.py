@@ -13,10 +13,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import translate
 from bot.db.learning import Certificate, LessonProgress
-from bot.db.models import AuditEntry, User
-from bot.db.network import ApprovalCode, Mentor, Mentorship
-from bot.quiz.codes import ALPHABET
+from bot.db.models import User
+from bot.db.network import Mentor, Mentorship
+from bot.outbox import enqueue
+from bot.people import codes
+from bot.people.audit import Actor, record
 
 STUCK_AFTER = timedelta(days=7)
 
@@ -24,23 +27,6 @@ STUCK_AFTER = timedelta(days=7)
 def approved_mentor_exists(user_id: ColumnElement[int]) -> Exists:
     """SQL: the person `user_id` (a column or a parameter) is an approved Đại sứ số."""
     return exists().where(Mentor.user_id == user_id, Mentor.status == "approved")
-
-
-IS_APPROVED_MENTOR = approved_mentor_exists(bindparam("user_id"))
-"""The menu's fact "is a mentor" (`bot.handlers.menu.menu_fact`), on `:user_id`."""
-
-
-def random_code(length: int = 8) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
-def normalize_code(text: str) -> str:
-    """What people type ("m_abcd 2345", "ma: ABCD2345") → "ABCD2345"."""
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    for prefix in ("MA", "M"):
-        if len(cleaned) == 8 + len(prefix) and cleaned.startswith(prefix):
-            cleaned = cleaned[len(prefix):]
-    return cleaned
 
 
 async def mentor_of_user(session: AsyncSession, user_id: int) -> Mentor | None:
@@ -52,52 +38,44 @@ async def approved_mentor(session: AsyncSession, user_id: int) -> Mentor | None:
     return mentor if mentor is not None and mentor.status == "approved" else None
 
 
-async def request_mentor(session: AsyncSession, user: User, full_name: str, organisation: str) -> Mentor:
+async def request_mentor(session: AsyncSession, user: User, full_name: str, organisation: str,
+                         tdp_id: int | None) -> Mentor:
+    """An application from the identity `user` (a mentor's work is bound to the account that applied)."""
     mentor = await mentor_of_user(session, user.id)
     if mentor is None:
-        mentor = Mentor(user_id=user.id, full_name=full_name, organisation=organisation, tdp_id=user.tdp_id,
-                        invite_code=random_code())
+        mentor = Mentor(user_id=user.id, full_name=full_name, organisation=organisation, tdp_id=tdp_id)
         session.add(mentor)
     else:
-        mentor.full_name, mentor.organisation, mentor.tdp_id = full_name, organisation, user.tdp_id
+        mentor.full_name, mentor.organisation, mentor.tdp_id = full_name, organisation, tdp_id
         if mentor.status == "rejected":
             mentor.status = "pending"
     await session.flush()
     return mentor
 
 
-async def decide(session: AsyncSession, mentor: Mentor, approve: bool, actor: str) -> None:
+async def decide(session: AsyncSession, mentor: Mentor, approve: bool, actor: Actor, *, tell: bool = True) -> None:
+    """Approves or rejects an application, tells the applicant (unless they are the one speaking), audits it."""
     mentor.status = "approved" if approve else "rejected"
-    mentor.decided_at, mentor.decided_by = datetime.now(timezone.utc), actor
+    mentor.decided_at, mentor.decided_by = datetime.now(timezone.utc), actor.who
     user = await session.get(User, mentor.user_id)
     if approve and user is not None and user.role == "learner":
         user.role = "mentor"
-    session.add(AuditEntry(actor=actor, action="mentor.approve" if approve else "mentor.reject",
-                           target=f"mentor#{mentor.id}"))
+    record(session, actor, "mentor.approve" if approve else "mentor.reject", target=f"mentor#{mentor.id}")
+    if user is not None and tell:
+        await enqueue(session, user.id, translate(user.locale, "mentor.approved_you" if approve
+                                                  else "mentor.rejected_you"))
 
 
-async def new_approval_code(session: AsyncSession, actor: str) -> str:
-    code = random_code()
-    session.add(ApprovalCode(code=code, created_by=actor))
-    session.add(AuditEntry(actor=actor, action="mentor.approval_code", target=code[:2] + "******"))
+async def new_approval_code(session: AsyncSession, actor: Actor) -> str:
+    """A one-time code: whoever types it becomes an approved mentor at once."""
+    code = await codes.issue(session, "approval", created_by=actor.who)
+    record(session, actor, "mentor.approval_code", target=code[:2] + "******")
     return code
 
 
-async def use_approval_code(session: AsyncSession, code: str, user: User) -> bool:
-    row = await session.get(ApprovalCode, code)
-    if row is None or row.used_at is not None:
-        return False
-    row.used_by, row.used_at = user.id, datetime.now(timezone.utc)
-    return True
-
-
-async def mentor_by_invite(session: AsyncSession, code: str) -> Mentor | None:
-    return await session.scalar(select(Mentor).where(Mentor.invite_code == code, Mentor.status == "approved"))
-
-
-async def rotate_invite(session: AsyncSession, mentor: Mentor) -> str:
-    mentor.invite_code = random_code()
-    return mentor.invite_code
+async def new_invite(session: AsyncSession, mentor: Mentor) -> str:
+    """A fresh single-use invitation code for one mentee."""
+    return await codes.issue(session, "invite", mentor_id=mentor.id)
 
 
 async def active_pairing(session: AsyncSession, mentee_id: int) -> Mentorship | None:
@@ -209,6 +187,33 @@ async def register_offline(session: AsyncSession, mentor: Mentor, name: str, age
     await session.flush()
     await pair(session, mentor, user, "offline")
     return user
+
+
+_PHONE_CHARACTERS = frozenset("0123456789 .-()+")
+
+
+def phone_number(text: str) -> str | None:
+    """A Vietnamese mobile number as typed ("0912 345 678", "(+84) 912.345.678") → "0912345678"; None if it is not one."""
+    text = text.strip()
+    if not text or not set(text) <= _PHONE_CHARACTERS or "+" in text.lstrip("(")[1:]:
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if len(digits) == 10 and digits.startswith("0") and digits[1] != "0" else None
+
+
+async def offline_mentee_named(session: AsyncSession, mentor: Mentor, name: str, phone: str | None) -> User | None:
+    """This mentor's active offline mentee of the same name (and phone, when given): registered once only."""
+    from bot.core.matching import fold
+
+    rows = await session.scalars(select(User).join(Mentorship, Mentorship.mentee_id == User.id).where(
+        Mentorship.mentor_id == mentor.id, Mentorship.ended_at.is_(None), User.channel == "offline"))
+    masked = mask_phone(phone) if phone else None
+    for person in rows:
+        if fold(person.display_name or "") == fold(name) and (masked is None or person.phone_masked in (None, masked)):
+            return person
+    return None
 
 
 def mask_phone(phone: str) -> str:

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.core.messages import Attachment
 from bot.db.learning import Certificate
-from bot.db.models import AuditEntry, Tdp, User, Ward
+from bot.db.models import Tdp, User, Ward
+from bot.people.audit import Actor, record
 from bot.lessons.loader import Content
 from bot.quiz import codes
 from bot.quiz.render import OVERALL_TITLE, TOPIC_TITLE, CertificateView, render_pdf, render_png
@@ -117,7 +118,7 @@ async def verify(session: AsyncSession, settings: Settings, text: str) -> Verifi
     return Verification("revoked" if certificate.revoked_at else "genuine", certificate)
 
 
-async def revoke(session: AsyncSession, settings: Settings, text: str, reason: str, actor: str) -> Certificate | None:
+async def revoke(session: AsyncSession, settings: Settings, text: str, reason: str, actor: Actor) -> Certificate | None:
     result = await verify(session, settings, text)
     if result.certificate is None:
         return None
@@ -125,7 +126,7 @@ async def revoke(session: AsyncSession, settings: Settings, text: str, reason: s
     if certificate.revoked_at is None:
         certificate.revoked_at = datetime.now(timezone.utc)
         certificate.revoke_reason = reason
-        session.add(AuditEntry(actor=actor, action="certificate.revoke", target=certificate.code, detail=reason))
+        record(session, actor, "certificate.revoke", target=certificate.code, detail=reason)
     return certificate
 
 

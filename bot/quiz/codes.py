@@ -29,6 +29,8 @@ import secrets
 import unicodedata
 from hashlib import sha256
 
+from bot.people.codes import ALPHABET
+
 __all__ = [
     "ALPHABET",
     "CODE_LENGTH",
@@ -37,7 +39,6 @@ __all__ = [
     "normalize",
 ]
 
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 assert len(ALPHABET) == 32 and len(set(ALPHABET)) == 32
 
 RANDOM_SYMBOLS = 7  # 35 bits

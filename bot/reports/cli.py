@@ -11,6 +11,7 @@ import typer
 
 from bot.config import Settings, load_settings
 from bot.db.session import Database
+from bot.people.audit import Actor
 
 T = TypeVar("T")
 
@@ -47,7 +48,7 @@ def _export(kind: str, year: int, quarter: int | None, month: int | None, ward: 
         return await build_report(
             db, settings, kind, year, quarter, month, ward,
             out_dir=target.parent if target else DEFAULT_DIR,
-            filename=target.name if target else None, actor="cli")
+            filename=target.name if target else None, actor=Actor.cli(f"report {kind}"))
 
     try:
         files = run_with_database(work)

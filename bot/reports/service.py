@@ -14,7 +14,8 @@ from babel.numbers import format_decimal
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.db.models import AuditEntry, Ward
+from bot.db.models import Ward
+from bot.people.audit import Actor, record
 from bot.db.session import Database
 from bot.reports.chart import render_chart_png
 from bot.reports.figures import TdpRow, report_topics, tdp_figures, totals
@@ -98,11 +99,11 @@ def _audit_target(path: Path) -> str:
 async def build_report(
     db: Database, settings: Settings, kind: str, year: int, quarter: int | None = None, month: int | None = None,
     ward_code: str | None = None, *, out_dir: Path = DEFAULT_DIR, filename: str | None = None,
-    actor: str | None = None,
+    actor: Actor | None = None,
 ) -> ReportFiles:
     """Computes the figures and writes `<out_dir>/<filename>` (.xlsx) and the chart PNG next to it.
 
-    With `actor`, an AuditEntry("report.export") records who exported what.
+    With `actor`, an audit entry "report.export" records who exported what.
     Raises ValueError for a bad period and UnknownWard for an unknown ward code.
     """
     period = Period.of(kind, year, quarter, month)
@@ -122,6 +123,6 @@ async def build_report(
     summary = summary_text(rows, total, period, settings.mentor_target)
     if actor is not None:
         async with db.transaction() as session:
-            session.add(AuditEntry(actor=actor, action="report.export", target=_audit_target(xlsx_path),
-                                   detail=f"{period.label}; ward={ward_code or 'all'}; png={png_path.name}"))
+            record(session, actor, "report.export", target=_audit_target(xlsx_path),
+                   detail=f"{period.label}; ward={ward_code or 'all'}; png={png_path.name}")
     return ReportFiles(xlsx_path, png_path, summary)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
@@ -118,7 +119,7 @@ def _detail_sheet(ws: Worksheet, rows: Sequence[TdpRow], total: TdpRow, period: 
         is_total = row is total
         values = _values(None if is_total else offset + 1, row, topics, many)
         for number, ((_, _, _, fmt), value) in enumerate(zip(cols, values), start=1):
-            cell = ws.cell(first + offset, number, value)
+            cell = _text_safe(ws.cell(first + offset, number), value)
             cell.border, cell.number_format, cell.font = BOX, fmt, BOLD_FONT if is_total else BODY_FONT
             if number == 1:
                 cell.alignment = Alignment(horizontal="center")
@@ -167,6 +168,15 @@ def _key_value(total: TdpRow, key: str, tdps: int) -> object:
     return getattr(total, key)
 
 
+def _text_safe(cell: Cell, value: object) -> Cell:
+    """Sets `value`; text is always stored as text, so a typed name starting with "=", "+", "-" or "@"
+    is never read by a spreadsheet as a formula."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _small_table(ws: Worksheet, top: int, heads: Sequence[str], body: list[list[tuple[object, str]]],
                  bold: Collection[int] = ()) -> int:
     """A bordered table at column A with a header row; returns the first row below it."""
@@ -176,7 +186,7 @@ def _small_table(ws: Worksheet, top: int, heads: Sequence[str], body: list[list[
     ws.row_dimensions[top].height = 28
     for offset, values in enumerate(body, start=1):
         for number, (value, fmt) in enumerate(values, start=1):
-            cell = ws.cell(top + offset, number, value)
+            cell = _text_safe(ws.cell(top + offset, number), value)
             cell.number_format, cell.border = fmt, BOX
             cell.font = BOLD_FONT if offset - 1 in bold else BODY_FONT
             if offset - 1 in bold:

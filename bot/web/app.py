@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from aiohttp import web
 
+from bot.channels import web as web_channel
+from bot.runtime import Runtime
+from bot.web import live, verify
 from bot.web.keys import RUNTIME
 
-from bot.channels import web as web_channel
-from bot.web import live, verify
-from bot.runtime import Runtime
-
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
 _FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx)}"
@@ -49,7 +50,8 @@ async def files(request: web.Request) -> web.StreamResponse:
 @web.middleware
 async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
     """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page); a person who
-    typed a wrong address gets a page in Vietnamese with a way back, not aiohttp's "404: Not Found"."""
+    typed a wrong address gets a page in Vietnamese with a way back, not aiohttp's "404: Not Found";
+    a bug shows as a plain Vietnamese sentence to the person and a logged traceback to us."""
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
@@ -60,6 +62,11 @@ async def errors_as_json(request: web.Request, handler):  # type: ignore[no-unty
         if request.path.startswith("/api/"):
             return web_channel.error(404, "not_found", "Không có địa chỉ này.")
         return verify.not_found_page()
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("request %s %s failed", request.method, request.path)
+        return web_channel.error(500, "server_error", "Máy chủ đang gặp trục trặc. Bạn thử lại sau ít phút nhé.")
 
 
 def create_app(runtime: Runtime) -> web.Application:

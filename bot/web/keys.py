@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bot.channels.web import FloodGuard
+    from bot.core.limits import LocalCounter
     from bot.runtime import Runtime
     from bot.web.live_hub import LiveHub
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
-FLOOD_GUARD: web.AppKey[FloodGuard] = web.AppKey("flood_guard")
+ADDRESSES: web.AppKey[LocalCounter] = web.AppKey("addresses")
+"""Requests per client address on the web API (counted in this process)."""
 LIVE: web.AppKey[LiveHub] = web.AppKey("live")

@@ -33,8 +33,8 @@ from bot.db.session import Database
 from bot.outbox import enqueue
 from bot.runtime import Runtime, build_runtime
 from bot.web.app import create_app
-from bot.channels.web import FloodGuard
-from bot.web.keys import FLOOD_GUARD, LIVE
+from bot.core.limits import INBOUND, InboundGuard, Limit
+from bot.web.keys import LIVE
 from tests.conftest import make_settings, shipped_content
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,13 +66,13 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     port = free_port()
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await db.create_all()
-    runtime = await build_runtime(make_settings(db.url, web_host="127.0.0.1", web_port=port), db=db,
-                                  content=shipped_content())
+    runtime = await build_runtime(make_settings(db.url, web_host="127.0.0.1", web_port=port,
+                                                web_address_limit=10_000), db=db, content=shipped_content())
+    runtime.inbound = InboundGuard(Limit(INBOUND.name, 10_000, INBOUND.window))  # the test taps faster than a hand
     runtime.services.files_dir = tmp_path / "files"
     runtime.services.files_dir.mkdir()
     app = create_app(runtime)
     app[LIVE].poll, app[LIVE].ack_wait = 0.1, 1.0  # a closed page's unconfirmed messages come back in 1 s
-    app[FLOOD_GUARD] = FloodGuard(burst=10_000)  # the test taps faster than the 20-in-10-seconds limit
     server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     try:

@@ -1,0 +1,51 @@
+"""Event counters shared by every process: fixed windows in Redis (INCR + EXPIRE, one round trip).
+
+Used where a limit must hold across processes and machines — failed code
+guesses, which a guesser spreads over fresh web ids and workers. While Redis is
+unreachable each process counts in its own memory (the link logs it once).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from bot.core.limits import LocalCounter
+from bot.scale.link import FAILURES, RedisLink
+
+
+class SharedCounter:
+    def __init__(self, link: RedisLink) -> None:
+        self.link = link
+        self.local = LocalCounter()
+
+    def _key(self, key: str, window: float) -> tuple[str, int]:
+        slot = math.floor(time.time() / window)
+        return self.link.key("count", key, str(slot)), math.ceil(window) + 1
+
+    async def hit(self, key: str, window: float) -> int:
+        if not self.link.usable:
+            return await self.local.hit(key, window)
+        name, ttl = self._key(key, window)
+        started = time.monotonic()
+        try:
+            async with self.link.client.pipeline(transaction=True) as pipe:
+                count, _ = await pipe.incr(name).expire(name, ttl).execute()
+        except FAILURES as exc:
+            self.link.failed(exc, started)
+            return await self.local.hit(key, window)
+        self.link.ok()
+        return int(count)
+
+    async def count(self, key: str, window: float) -> int:
+        if not self.link.usable:
+            return await self.local.count(key, window)
+        name, _ = self._key(key, window)
+        started = time.monotonic()
+        try:
+            value = await self.link.client.get(name)
+        except FAILURES as exc:
+            self.link.failed(exc, started)
+            return await self.local.count(key, window)
+        self.link.ok()
+        return int(value or 0)
