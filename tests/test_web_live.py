@@ -306,3 +306,17 @@ async def test_the_api_says_which_language_the_page_should_speak(live) -> None: 
     response = await live.post("/api/messages", json={"user_id": user, "text": "English"})
     payload = await response.json()
     assert payload["locale"] == "en", payload
+
+
+async def test_streams_and_confirmations_count_against_the_address_limits(runtime) -> None:  # type: ignore[no-untyped-def]
+    async with TestClient(TestServer(fast_app(runtime, per_address=2))) as client:
+        await open_stream(client, "one-family-a")
+        await open_stream(client, "one-family-b")
+        third = await client.get("/api/events", params={"user_id": "one-family-c"})
+        assert third.status == 503  # a third page from the same address waits; the first two stay open
+        runtime.settings.web_address_limit = 5
+        statuses = [(await client.get("/api/events", params={"user_id": "x y"})).status for _ in range(3)]
+        statuses.append((await client.post("/api/events/ack", json={"user_id": "abc", "ids": [1]})).status)
+        assert statuses[-2:] == [429, 429]  # the same budget per address as POST /api/messages
+        too_many = await client.post("/api/messages", json={"user_id": "abc", "text": "menu"})
+        assert too_many.status == 429 and "nhanh quá" in (await too_many.json())["message"]

@@ -34,7 +34,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.web.keys import LIVE, RUNTIME
+from bot.channels.web import ADDRESS_WINDOW, TOO_MANY, client_address
+from bot.web.keys import ADDRESSES, LIVE, RUNTIME
 from bot.web.live_hub import LiveHub, Stream, event_json
 
 RETRY_MS = 5000
@@ -65,13 +66,26 @@ async def _write(response: web.StreamResponse, text: str) -> None:
     await response.write(text.encode())
 
 
+def _address(request: web.Request) -> tuple[str, bool]:
+    """The client's address, and whether it is past the per-address request limit of the web API
+    (the same budget as POST /api/messages: guessing user ids on the stream costs the same)."""
+    settings = request.app[RUNTIME].settings
+    address = client_address(request, settings)
+    burst = settings.web_address_limit
+    seen = request.app[ADDRESSES].hit_now(f"web-address:{address}", ADDRESS_WINDOW, cap=burst + 1)
+    return address, seen > burst
+
+
 async def api_events(request: web.Request) -> web.StreamResponse:
     """GET /api/events?user_id=…: the event stream of one open page."""
+    address, over = _address(request)
+    if over:
+        return _error(429, "too_many", TOO_MANY)
     user_id = request.query.get("user_id", "")
     if not USER_ID.match(user_id):
         return _error(400, "bad_user_id", "Thiếu user_id hoặc user_id không hợp lệ (1–128 ký tự chữ, số, - và _).")
     hub = request.app[LIVE]
-    stream = hub.open(user_id)
+    stream = hub.open(user_id, address)
     if stream is None:
         response = _error(503, "busy", "Hệ thống đang bận. Tin nhắn mới sẽ hiện khi bạn gửi tin tiếp theo.")
         response.headers["Retry-After"] = "30"
@@ -107,6 +121,8 @@ async def api_events(request: web.Request) -> web.StreamResponse:
 
 async def api_events_ack(request: web.Request) -> web.Response:
     """POST /api/events/ack {"user_id", "ids": [...]}: the page shows these messages."""
+    if _address(request)[1]:
+        return _error(429, "too_many", TOO_MANY)
     try:
         body = await request.json()
     except ValueError:

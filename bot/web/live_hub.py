@@ -33,6 +33,8 @@ HEARTBEAT = 15.0
 ACK_WAIT = 10.0
 """Seconds a page has to confirm the messages it was sent."""
 PER_USER = 3
+PER_ADDRESS = 20
+"""Open streams from one client address (a family or an office shares one; a script does not get 1,000)."""
 MAX_STREAMS = 1000
 
 _WEB = aliased(User)
@@ -72,6 +74,7 @@ class Stream:
     """One open page: woken by the hub when its person has messages due, or to end when evicted or stopping."""
 
     external_id: str
+    address: str = ""
     name: str = field(default_factory=lambda: f"web-{socket.gethostname()[:30]}-{os.getpid()}-{next(_ids)}")
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
@@ -87,10 +90,11 @@ class LiveHub:
     """The open event streams of this process and the one poller that wakes them."""
 
     def __init__(self, db: Database, settings: Settings, *, poll: float = POLL, heartbeat: float = HEARTBEAT,
-                 ack_wait: float = ACK_WAIT, per_user: int = PER_USER, max_streams: int = MAX_STREAMS) -> None:
+                 ack_wait: float = ACK_WAIT, per_user: int = PER_USER, per_address: int = PER_ADDRESS,
+                 max_streams: int = MAX_STREAMS) -> None:
         self.db, self.settings = db, settings
         self.poll, self.heartbeat, self.ack_wait = poll, heartbeat, ack_wait
-        self.per_user, self.max_streams = per_user, max_streams
+        self.per_user, self.per_address, self.max_streams = per_user, per_address, max_streams
         self.streams: dict[str, list[Stream]] = {}
         self._poke = asyncio.Event()
         self._stopping = False
@@ -99,19 +103,19 @@ class LiveHub:
     def open_count(self) -> int:
         return sum(len(s) for s in self.streams.values())
 
-    def open(self, external_id: str) -> Stream | None:
-        """A new stream, or None when this process holds as many as it may."""
+    def open(self, external_id: str, address: str = "") -> Stream | None:
+        """A new stream, or None when this process holds as many as it may (overall or from `address`)."""
         if self._stopping:
             return None
-        mine = self.streams.setdefault(external_id, [])
+        mine = self.streams.get(external_id, [])
         while len(mine) >= self.per_user:
-            mine.pop(0).end()  # the oldest tab (often the page before a reload) gives way
-        if self.open_count >= self.max_streams:
-            if not mine:
-                del self.streams[external_id]
+            self.close(mine[0])  # the oldest tab (often the page before a reload) gives way
+            mine = self.streams.get(external_id, [])
+        from_address = sum(1 for streams in self.streams.values() for s in streams if s.address == address)
+        if self.open_count >= self.max_streams or from_address >= self.per_address:
             return None
-        stream = Stream(external_id)
-        mine.append(stream)
+        stream = Stream(external_id, address)
+        self.streams.setdefault(external_id, []).append(stream)
         self._poke.set()  # what waited while the page was closed comes at once
         return stream
 
