@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench check clean
+.PHONY: install run test browser bench check clean
 
 install: $(STAMP)
 
@@ -23,8 +23,20 @@ run: install .env
 	@sed "s/^CERT_SIGNING_KEY=.*/CERT_SIGNING_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')/" .env.example > .env
 	@echo "Created .env with a new CERT_SIGNING_KEY (edit it to add Telegram/Zalo tokens)."
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
+
+# The browser test (tests/browser) drives Debian's chromium through Playwright: the package comes
+# from Debian's own archive when it is missing (CI runs as root; elsewhere through sudo), and no
+# browser is ever downloaded by Playwright itself.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser test (apt-get install chromium)"; \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium fonts-noto-color-emoji >/dev/null && \
+	  $(CHROMIUM) --version; }
 
 check: install
 	$(VENV)/bin/bot content check

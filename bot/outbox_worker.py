@@ -18,21 +18,19 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 
 from bot.core.messages import Option, Reply
 from bot.db.models import User
 from bot.db.session import Database
 from bot.db.staff import Broadcast, OutboxMessage
-from bot.outbox import PUSH_CHANNELS
+from bot.outbox import PUSH_CHANNELS, UNFINISHED, finish_broadcasts
 
 log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(seconds=60)
 HEARTBEAT = 20.0
 """Seconds between renewals of a worker's claim while it sends (well inside STALE_CLAIM)."""
-UNFINISHED = OutboxMessage.status.in_(("queued", "sending"))
-"""Rows still to be sent: waiting, or claimed by a worker."""
 MAX_ATTEMPTS = 5
 Deliver = Callable[[str, str, Reply, int], Awaitable[str]]
 """(channel, external id, reply, priority) → "sent" / "failed" / "unreachable"."""
@@ -104,12 +102,7 @@ class OutboxWorker:
     async def _finish_broadcasts(self, broadcast_ids: set[int]) -> None:
         """Broadcasts of the batch with nothing left to send are done (checked once per batch, not per row)."""
         async with self.db.transaction() as session:
-            for broadcast_id in broadcast_ids:
-                pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(and_(
-                    OutboxMessage.broadcast_id == broadcast_id, UNFINISHED)))
-                if not pending:
-                    await session.execute(update(Broadcast).where(
-                        Broadcast.id == broadcast_id, Broadcast.status != "cancelled").values(status="done"))
+            await finish_broadcasts(session, broadcast_ids)
 
     async def run_once(self) -> int:
         """Claims one batch and sends it; returns how many rows it handled."""

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels import start_channels
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.delivery import background_worker
 from bot.lessons.loader import Content
 from bot.runtime import build_runtime
@@ -63,7 +64,7 @@ async def serve(
     site = web.TCPSite(runner, settings.web_host, settings.web_port, reuse_port=reuse_port or None)
     stop = _stop_event()
     try:
-        await site.start()
+        await _listen(site, settings)
         log.info("web chat on http://%s:%d/", settings.web_host, settings.web_port)
         if ready is not None:
             ready()
@@ -79,6 +80,18 @@ async def serve(
         await runner.cleanup()
         await channels.stop()  # after the web server: no webhook arrives while queued replies go out
         await runtime.close()
+
+
+async def _listen(site: web.TCPSite, settings: Settings) -> None:
+    """Opens the port; one that is taken ends start-up with one line saying what to do (no traceback)."""
+    try:
+        await site.start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise SettingsError(
+            f"Setting WEB_PORT is invalid: {settings.web_host}:{settings.web_port} is already in use "
+            "(is the bot already running? stop it, or set another WEB_PORT in .env)") from None
 
 
 async def work(settings: Settings, *, ready: Callable[[], None] | None = None,

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.core.limits import Admission, Limit, LocalCounter
 from bot.core.messages import Incoming, Reply
 from bot.web.keys import ADDRESSES, RUNTIME
+from bot.web.live_hub import locale_of
 
 MAX_TEXT = 4000
 _USER_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
@@ -106,8 +107,9 @@ async def api_messages(request: web.Request) -> web.Response:
     if runtime.inbound.admit(parsed.user_key) is not Admission.ACCEPT:
         return error(429, "too_many", TOO_MANY)
     replies = await runtime.engine.handle(parsed)
+    locale = await locale_of(runtime.db, parsed.external_id) or runtime.settings.default_locale
     return web.json_response(
-        {"replies": [reply_json(r, runtime.settings) for r in replies]},
+        {"replies": [reply_json(r, runtime.settings) for r in replies], "locale": locale},
         dumps=lambda data: json.dumps(data, ensure_ascii=False),
     )
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.channels import web as web_channel
 from bot.runtime import Runtime
-from bot.web import verify
+from bot.web import live, verify
 from bot.web.keys import RUNTIME
 
 log = logging.getLogger(__name__)
@@ -18,8 +18,20 @@ MAX_BODY = 64 * 1024
 _FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx)}"
 
 
+CHAT_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+"""The chat page loads nothing but its own files: a message can never bring a script or a tracker."""
+
+
 async def index(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache",
+                                                            "Content-Security-Policy": CHAT_POLICY})
+
+
+async def favicon(_request: web.Request) -> web.FileResponse:
+    """Browsers ask for /favicon.ico on every page (the verify page and PDFs too): an icon, not a 404."""
+    return web.FileResponse(STATIC / "favicon.png", headers={"Content-Type": "image/png",
+                                                             "Cache-Control": "max-age=86400"})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -37,12 +49,19 @@ async def files(request: web.Request) -> web.StreamResponse:
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page); a bug shows as a
-    plain Vietnamese sentence to the person and a logged traceback to us, never as a bare 500 page."""
+    """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page); a person who
+    typed a wrong address gets a page in Vietnamese with a way back, not aiohttp's "404: Not Found";
+    a bug shows as a plain Vietnamese sentence to the person and a logged traceback to us."""
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
         return web_channel.error(413, "too_large", "Nội dung gửi lên quá lớn.")
+    except web.HTTPNotFound:
+        if request.match_info.route.resource is not None:
+            raise  # a route that answered 404 itself (a missing file) keeps its own answer
+        if request.path.startswith("/api/"):
+            return web_channel.error(404, "not_found", "Không có địa chỉ này.")
+        return verify.not_found_page()
     except web.HTTPException:
         raise
     except Exception:
@@ -55,8 +74,10 @@ def create_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get(f"/files/{_FILE_NAME}", files)
     app.router.add_static("/static/", STATIC)
     web_channel.setup(app)
+    live.setup(app)
     verify.setup(app)
     return app

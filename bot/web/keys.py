@@ -9,7 +9,9 @@ from aiohttp import web
 if TYPE_CHECKING:
     from bot.core.limits import LocalCounter
     from bot.runtime import Runtime
+    from bot.web.live_hub import LiveHub
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 ADDRESSES: web.AppKey[LocalCounter] = web.AppKey("addresses")
 """Requests per client address on the web API (counted in this process)."""
+LIVE: web.AppKey[LiveHub] = web.AppKey("live")
