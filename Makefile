@@ -23,8 +23,9 @@ run: install .env
 	@sed "s/^CERT_SIGNING_KEY=.*/CERT_SIGNING_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')/" .env.example > .env
 	@echo "Created .env with a new CERT_SIGNING_KEY (edit it to add Telegram/Zalo tokens)."
 
+# The suite runs on every core (pytest-xdist): each test has its own database, schema and Redis prefix.
 test: install browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 # The browser test (tests/browser) drives Debian's chromium through Playwright: the package comes
 # from Debian's own archive when it is missing (CI runs as root; elsewhere through sudo), and no

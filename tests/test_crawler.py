@@ -279,7 +279,8 @@ async def test_every_option_on_every_screen_works(tmp_path: Path, adapter_name: 
             if adapter_name == "web" and who != "resident":
                 continue
             report = await crawl(runtime, adapter, setup["people"][who], lang, typed=TYPED,
-                                 seeds=seeds(setup, who), limit_chars=LIMITS[adapter_name])
+                                 seeds=seeds(setup, who), limit_chars=LIMITS[adapter_name],
+                                 per_screen=14 if adapter_name == "web" else 8)
             total.screens |= report.screens
             total.transitions += report.transitions
             total.problems += report.problems

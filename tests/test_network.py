@@ -203,7 +203,7 @@ async def test_help_request_reaches_mentor_with_context_and_answer_returns(runti
     await mentee.say(code)
     await mentee.say("co")
     await mentee.say("hoc bai")
-    await mentee.say("bo qua")
+    await mentee.say("bo qua ca ba cau")
     await mentee.say(option="topic:vneid")
     await mentee.say(option="lesson:vneid-2")
     await mentee.say("tiep")

@@ -312,7 +312,7 @@ async def test_progress_still_merges_when_accounts_link(runtime) -> None:  # typ
     await visitor.send("/start")
     await visitor.send("de sau")
     await visitor.send("hoc bai")
-    await visitor.send("bo qua")
+    await visitor.send("bo qua ca ba cau")
     await visitor.send(option="topic:vneid")
     await visitor.send(option="lesson:vneid-1")
     while visitor.screen == "lesson.step":

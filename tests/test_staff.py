@@ -173,7 +173,9 @@ async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:  # t
     await say("menu")
     replies = await say("can bo phuong")
     assert replies[-1].screen == "staff.home"
-    await say("gui thong bao")
+    replies = await say("gui thong bao")
+    assert replies[-1].screen == "broadcast.list"
+    await say("soan thong bao moi")
     await say("Họp tổ dân phố lúc 19h thứ Sáu.")
     replies = await say("mot to dan pho")
     replies = await say("to 5")

@@ -149,7 +149,7 @@ async def test_first_conversation_reaches_the_menu(tmp_path: Path, tg: FakeTeleg
 
         asked_age = await bot.type("Bà Lan")
         assert "Bà Lan" in asked_age[0].text
-        assert asked_age[-1].button_texts() == ["Dưới 16 tuổi", "Từ 16 đến 59 tuổi", "Từ 60 tuổi trở lên"]
+        assert asked_age[-1].button_texts() == ["Dưới 16 tuổi", "Từ 16 đến 59 tuổi", "Từ 60 tuổi trở lên", "Quay lại"]
 
         asked_ward = await bot.tap(asked_age[-1].button_data()[2])
         assert asked_ward[-1].button_texts()[:3] == ["Hưng Đạo", "Ái Quốc", "Chu Văn An"]

@@ -123,7 +123,7 @@ async def test_first_conversation_reaches_the_menu(tmp_path: Path, zalo: FakeZal
         assert "Cảm ơn" in asked_name[0] and asked_name[-1].endswith("\n\n1. Bỏ qua")
 
         asked_age = await bot.type("Bà Lan")
-        assert asked_age[-1].endswith("1. Dưới 16 tuổi\n2. Từ 16 đến 59 tuổi\n3. Từ 60 tuổi trở lên")
+        assert asked_age[-1].endswith("1. Dưới 16 tuổi\n2. Từ 16 đến 59 tuổi\n3. Từ 60 tuổi trở lên\n4. Quay lại")
 
         asked_ward = await bot.type("3")
         assert "\n1. Hưng Đạo\n2. Ái Quốc\n3. Chu Văn An\n" in asked_ward[-1]

@@ -75,9 +75,16 @@ def split_text(text: str, limit: int, measure: Measure = len) -> list[str]:
     return parts
 
 
+_LETTERED = re.compile(r"^[A-D][.)]\s+")
+
+
 def numbered(options: Sequence[Option]) -> str:
-    """'1. Học bài\\n2. Làm bài kiểm tra': the order is the one the engine reads numbers against."""
-    return "\n".join(f"{number}. {option.label}" for number, option in enumerate(options, start=1))
+    """'1. Học bài\\n2. Làm bài kiểm tra': the order is the one the engine reads numbers against.
+
+    A quiz answer's own letter ("B. Sai") is left out, so a person never reads "2. B. Sai";
+    typing "b" still works, the engine reads it from the label.
+    """
+    return "\n".join(f"{number}. {_LETTERED.sub('', option.label)}" for number, option in enumerate(options, start=1))
 
 
 def with_numbered_options(text: str, options: Sequence[Option]) -> str:

@@ -89,6 +89,9 @@ async def path_start(ctx: Ctx) -> None:
         ctx.memory["path_asked"] = True
         await ctx.replace("topic.list")
         return
+    if index >= len(questions):
+        await _path_summary(ctx)
+        return
     if ctx.option in ("yes", "no", "skip") and index < len(questions):
         if ctx.option != "skip":  # "Bỏ qua" skips this question only
             value = ctx.option == "yes"
@@ -99,18 +102,32 @@ async def path_start(ctx: Ctx) -> None:
         index += 1
         ctx.data["q"] = index
     if index >= len(questions):
-        ctx.memory["path_asked"] = True
-        content, answers = _content(ctx), prog.answers_of(ctx.user, ctx.memory)
-        first = path(content, answers)
-        titles = [content.topic(t).short for t in dict.fromkeys(lesson.topic for lesson in first)]
-        ctx.say(ctx.t("path.summary", order=" → ".join(titles)))
-        await ctx.replace("topic.list")
+        await _path_summary(ctx)
         return
     if index == 0 and ctx.entering:
         ctx.say(ctx.t("path.intro"))
     ctx.say(ctx.t("path.question", n=index + 1, total=len(questions), question=ctx.t(f"path.q.{questions[index]}")),
             [ctx.opt("yes", "path.yes"), ctx.opt("no", "path.no"), ctx.opt("skip", "path.skip"),
              ctx.opt("skip_all", "path.skip_all")])
+
+
+async def _path_summary(ctx: Ctx) -> None:
+    """The order suggested by the three answers, and its first lesson one tap away."""
+    ctx.memory["path_asked"] = True
+    content, answers = _content(ctx), prog.answers_of(ctx.user, ctx.memory)
+    first = path(content, answers)
+    done = {k for k, r in (await _progress(ctx)).items() if r.completed_at}
+    following = next_lesson(content, answers, done)
+    if ctx.option == "next" and following is not None:
+        await start_lesson(ctx, following)
+        return
+    if ctx.option == "topics" or following is None:
+        await ctx.replace("topic.list")
+        return
+    titles = [content.topic(t).short for t in dict.fromkeys(lesson.topic for lesson in first)]
+    ctx.say(ctx.t("path.summary", order=" → ".join(titles)),
+            [ctx.opt("next", "lessons.start_next", title=following.title), ctx.opt("topics", "lessons.all_topics"),
+             ctx.opt("back", "nav.back")])
 
 
 @flow.screen("topic.lessons", help="help.topic_lessons")
