@@ -110,12 +110,19 @@ def broadcast_send(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    async def preview(database: Database) -> tuple[int, int]:
+    async def preview(database: Database) -> dict[str, int] | str:
         async with database.sessions() as session:
-            return await count(session, target)
+            try:
+                return await count(session, target)
+            except AudienceError as exc:
+                return str(exc)
 
-    reachable, web = cli.with_database(settings, preview)
-    typer.echo(f"{reachable} recipients (+{web} web-chat visitors without push)")
+    per_channel = cli.with_database(settings, preview)
+    if isinstance(per_channel, str) or not sum(per_channel.values()):
+        typer.echo(f"error: {per_channel if isinstance(per_channel, str) else 'nobody in this audience'}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{sum(per_channel.values())} recipients (" + ", ".join(f"{k} {v}" for k, v in per_channel.items())
+               + "; web-chat residents get it live, or when they next open the page)")
     if not yes and not typer.confirm("Send?"):
         raise typer.Exit(1)
 

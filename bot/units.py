@@ -91,3 +91,16 @@ def find_tdp(tdps: list[Tdp], text: str) -> Tdp | None:
         return next((t for t in tdps if t.number == number), None)
     folded = fold(text)
     return next((t for t in tdps if fold(t.name) == folded), None)
+
+
+async def tdp_by_ref(session: AsyncSession, ref: str) -> Tdp | None:
+    """'hung-dao/5' (ward code / TDP number) → that TDP, or None when either does not exist."""
+    ward_code, _, number = ref.strip().partition("/")
+    if not number.strip().isdigit():
+        return None
+    return await session.scalar(select(Tdp).join(Ward, Ward.id == Tdp.ward_id).where(
+        Ward.code == ward_code.strip(), Tdp.number == int(number)))
+
+
+async def ward_by_code(session: AsyncSession, code: str) -> Ward | None:
+    return await session.scalar(select(Ward).where(Ward.code == code.strip()))

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from bot.channels import telegram as telegram_channel
 from bot.channels import web as web_channel
 from bot.channels import zalo as zalo_channel
+from bot.channels.render import join_turn, utf16_len
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.core.context import Ctx
@@ -111,7 +112,8 @@ class TelegramAdapter:
         await self.tg.wait_for(lambda: len(self.recorder.replies) > turns, timeout=10)
         if self.recorder.replies[turns][0].text.startswith("the engine raised"):
             return [Seen(self.recorder.replies[turns][0].text, [])], None
-        expected = sum(len(telegram_channel.render(r)) for r in self.recorder.replies[turns])
+        joined = join_turn(self.recorder.replies[turns], telegram_channel.TEXT_LIMIT, utf16_len)
+        expected = sum(len(telegram_channel.render(r)) for r in joined)
         await self.tg.wait_for(lambda: len(self.tg.sent_to(int(user))) >= before + expected, timeout=10)
         calls = self.tg.sent_to(int(user))[before:before + expected]
         seen = [Seen(c.text or "", list(zip(c.button_data(), c.button_texts()))) for c in calls]
@@ -144,7 +146,8 @@ class ZaloAdapter:
         replies = self.recorder.replies[turns]
         if replies[0].text.startswith("the engine raised"):
             return [Seen(replies[0].text, [])], None
-        expected = sum(len(zalo_channel.render(r, self.runtime.settings)) for r in replies)
+        joined = join_turn(replies, zalo_channel.TEXT_LIMIT, numbered_options=True)
+        expected = sum(len(zalo_channel.render(r, self.runtime.settings)) for r in joined)
         await self.zalo.wait_for(lambda: len(self.zalo.sent_to(user)) >= before + expected, timeout=10)
         texts = self.zalo.texts_to(user)[before:]
         last = replies[-1].options if replies else []

@@ -75,9 +75,9 @@ async def test_a_zalo_update_without_message_id_is_answered_once(tmp_path: Path,
     async with zalo_bot(tmp_path, zalo, webhook=True) as bot:
         for _ in range(3):
             await bot.send_update(update)
-        await zalo.wait_sent("z-3", 2)
+        await zalo.wait_sent("z-3", 1)
         await asyncio.sleep(0.3)
-        assert len(zalo.sent_to("z-3")) == 2 and await bot.rows(ProcessedUpdate) == 1
+        assert len(zalo.sent_to("z-3")) == 1 and await bot.rows(ProcessedUpdate) == 1
 
 
 BAD_BODIES = [b"{not json", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b'{"a": ' + b"{" * 5000 + b"}" * 5001]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.people.audit import Actor
 from bot.broadcasts import service
-from bot.broadcasts.audience import Audience, AudienceError, count, recipients_query
+from bot.broadcasts.audience import Audience, AudienceError, UnknownUnit, count, recipients_query
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, outside_quiet_hours, parse_when
 from bot.core.i18n import WARD_TZ
 from bot.core.messages import Incoming
@@ -40,7 +40,8 @@ async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
             "tu": ("telegram", hd, t6, {"notifications_off": True}),  # nobody: said "không nhận thông báo"
             "ba": ("zalo", aq, a1, {}),                                # ward aq
             "blocked": ("telegram", hd, t5, {"unreachable_at": datetime.now(timezone.utc)}),  # nobody
-            "web": ("web", hd, t5, {}),                                # nobody (no push), counted apart
+            "web": ("web", hd, t5, {"consent_at": datetime.now(timezone.utc)}),  # a web resident: all, hd, tdp 5
+            "visitor": ("web", hd, None, {}),                          # nobody: a web visitor who never consented
             "offline": ("offline", hd, t5, {}),                        # nobody (no phone)
             "started": ("telegram", aq, a1, {}),                       # started vneid (below)
             "staff": ("telegram", hd, None, {"role": "staff"}),        # all (staff get announcements too)
@@ -69,19 +70,23 @@ async def names(runtime, audience: Audience, scope: int | None = None) -> set[st
 
 async def test_audiences_select_exactly_the_right_people(runtime) -> None:  # type: ignore[no-untyped-def]
     ids = await seed(runtime)
-    everyone = {"lan", "hung", "mai", "ba", "started", "staff"}
+    everyone = {"lan", "hung", "mai", "ba", "started", "staff", "web"}
     assert await names(runtime, Audience.parse("all")) == everyone
-    assert await names(runtime, Audience.parse("ward:hung-dao")) == {"lan", "hung", "mai", "staff"}
-    assert await names(runtime, Audience.parse("tdp:hung-dao/5")) == {"lan", "hung"}
+    assert await names(runtime, Audience.parse("ward:hung-dao")) == {"lan", "hung", "mai", "staff", "web"}
+    assert await names(runtime, Audience.parse("tdp:hung-dao/5")) == {"lan", "hung", "web"}
     assert await names(runtime, Audience.parse("role:mentor")) == {"mai"}
     assert await names(runtime, Audience.parse("role:learner")) == everyone - {"mai"}
     assert await names(runtime, Audience.parse("uncertified")) == everyone - {"hung"}
     assert await names(runtime, Audience.parse("not_started:vneid")) == everyone - {"started"}
     assert await names(runtime, Audience.parse("channel:zalo")) == {"hung", "ba"}
-    assert await names(runtime, Audience.parse("all"), scope=ids["t5"]) == {"lan", "hung"}
+    assert await names(runtime, Audience.parse("channel:web")) == {"web"}
+    assert await names(runtime, Audience.parse("all"), scope=ids["t5"]) == {"lan", "hung", "web"}
     async with runtime.db.sessions() as session:
-        assert await count(session, Audience.parse("all")) == (6, 1)
-    for bad in ["everyone", "ward", "role:admin", "channel:web", "all:x"]:
+        assert await count(session, Audience.parse("all")) == {"telegram": 4, "zalo": 2, "web": 1}
+        for unknown in ("tdp:hung-dao/99", "ward:xyz", "tdp:xyz/5"):  # refused, not silently empty
+            with pytest.raises(UnknownUnit):
+                await count(session, Audience.parse(unknown))
+    for bad in ["everyone", "ward", "role:admin", "channel:sms", "all:x"]:
         with pytest.raises(AudienceError):
             Audience.parse(bad)
 
@@ -94,11 +99,11 @@ async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:  #
     async with runtime.db.sessions() as session:
         rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)))
         audit = await session.scalar(select(AuditEntry).where(AuditEntry.action == "broadcast.send"))
-    assert len(rows) == broadcast.total == 4
+    assert len(rows) == broadcast.total == 5  # lan, hung, mai, staff and the web resident
     assert all("tắt thông báo" in row.text and row.status == "queued" for row in rows)
-    assert audit.actor == "telegram:1" and "recipients=4" in audit.detail
+    assert audit.actor == "telegram:1" and "recipients=5" in audit.detail
     async with runtime.db.transaction() as session:
-        assert await service.cancel(session, broadcast.id, Actor("telegram:1", "test")) == 4
+        assert await service.cancel(session, broadcast.id, Actor("telegram:1", "test")) == 5
         state = await service.status(session, broadcast.id)
     assert state.counts["queued"] == 0 and state.broadcast.status == "cancelled"
 
@@ -116,7 +121,7 @@ async def test_tdp_leader_cannot_reach_other_tdps(runtime) -> None:  # type: ign
     async with runtime.db.transaction() as session:
         own = await service.create(session, actor=Actor("x", "test"), text="hi", audience=Audience.parse("all"),
                                    scope_tdp_id=ids["t5"], urgent=True)
-    assert own.total == 2
+    assert own.total == 3
 
 
 def test_schedule_parsing_and_quiet_hours() -> None:
@@ -180,11 +185,12 @@ async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:  # t
     replies = await say("mot to dan pho")
     replies = await say("to 5")
     replies = await say("gui ngay")
-    assert "gửi tới 2 người" in replies[-1].text and "tắt thông báo" in replies[-1].text
+    assert "gửi tới 3 người" in replies[-1].text and "trang web 1" in replies[-1].text
+    assert "tắt thông báo" in replies[-1].text
     replies = await say(replies[-1].options[0].label)
-    assert "2 người nhận" in replies[0].text
+    assert "3 người nhận" in replies[0].text
     async with runtime.db.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
 
 
 async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None:  # type: ignore[no-untyped-def]

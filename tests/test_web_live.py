@@ -320,3 +320,43 @@ async def test_streams_and_confirmations_count_against_the_address_limits(runtim
         assert statuses[-2:] == [429, 429]  # the same budget per address as POST /api/messages
         too_many = await client.post("/api/messages", json={"user_id": "abc", "text": "menu"})
         assert too_many.status == 429 and "nhanh quá" in (await too_many.json())["message"]
+
+
+async def test_a_staff_broadcast_to_a_tdp_reaches_its_web_residents_live_once_and_is_counted(live, runtime) -> None:  # type: ignore[no-untyped-def]
+    """A ward officer on Telegram sends to tdp:hung-dao/5: the web residents of TDP 5 with the page open
+    see it at once, exactly once; a resident of another TDP does not; the delivery counts say so."""
+    from bot.core.messages import Incoming
+    from bot.people.audit import Actor
+    from bot.people.roles import grant_role
+
+    in_five, also_five = await resident(live), await resident(live)
+    elsewhere = uuid.uuid4().hex
+    for body in ({"text": "/start"}, {"option": "agree"}, {"option": "skip"}, {"option": "60+"},
+                 {"option": "w1"}, {"text": "tổ 6"}):
+        await live.post("/api/messages", json={"user_id": elsewhere, **body})
+    async with runtime.db.transaction() as session:
+        await grant_role(session, Actor("test", "test"), "telegram", "777", "staff", None)
+    streams = {user: await open_stream(live, user) for user in (in_five, also_five, elsewhere)}
+    twice = await open_stream(live, in_five)  # the same resident with a second tab open
+
+    async def staff(text: str | None = None, option: str | None = None) -> list[Any]:
+        return await runtime.engine.handle(Incoming("telegram", "777", None, text=text, option=option))
+
+    for step in ("/start", "de sau", "can bo phuong", "gui thong bao", "soan thong bao moi",
+                 "Họp tổ dân phố số 5 lúc 8 giờ sáng Chủ nhật.", "mot to dan pho", "to 5"):
+        preview = await staff(step)
+    preview = await staff(option="now")
+    assert "trang web 2" in preview[-1].text
+    await staff(option="confirm")
+    received = {user: await stream.texts(1.5) for user, stream in streams.items()}
+    received_twice = await twice.texts(0.5)
+    text = "Họp tổ dân phố số 5 lúc 8 giờ sáng Chủ nhật."
+    assert [t for t in received[in_five] + received_twice if text in t] and \
+        len([t for t in received[in_five] + received_twice if text in t]) == 1
+    assert len([t for t in received[also_five] if text in t]) == 1
+    assert not [t for t in received[elsewhere] if text in t]
+    await settled(runtime)
+    async with runtime.db.sessions() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        result = await broadcast_status(session, broadcast.id)
+    assert broadcast.total == 2 and result is not None and result.counts["sent"] == 2

@@ -1,8 +1,11 @@
 """Who receives a broadcast: one SQL query built from a small, testable description.
 
-"all" means everyone reachable by push: Telegram and Zalo people who have not
-turned announcements off, not blocked the bot, and not been merged into another
-account. Web-chat visitors have no push channel and are counted apart.
+"all" means everyone reachable: Telegram and Zalo people who have not turned
+announcements off, not blocked the bot, and not been merged into another
+account, and web-chat residents (who consented, so the ward knows who they are)
+with announcements on — they get it live while their page is open and in their
+history when they next open it. An audience naming a ward or TDP that does not
+exist is refused before anything is counted or sent.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import Certificate, LessonProgress
-from bot.db.models import Tdp, User, Ward
+from bot.db.models import User
 from bot.network.mentors import approved_mentor_exists
 from bot.outbox import PUSH_CHANNELS
+from bot.units import tdp_by_ref, ward_by_code
 
 KINDS = ("all", "ward", "tdp", "role", "uncertified", "not_started", "channel")
+CHANNELS = (*PUSH_CHANNELS, "web")
 
 
 class AudienceError(ValueError):
@@ -43,32 +48,42 @@ class Audience:
             raise AudienceError(f"{kind} needs a value, e.g. {kind}:…")
         if kind == "role" and value not in ("learner", "mentor"):
             raise AudienceError("role is learner or mentor")
-        if kind == "channel" and value not in PUSH_CHANNELS:
-            raise AudienceError("channel is telegram or zalo")
+        if kind == "channel" and value not in CHANNELS:
+            raise AudienceError("channel is telegram, zalo or web")
         return cls(kind, value or None)
 
     def as_dict(self) -> dict[str, str | None]:
         return {"kind": self.kind, "value": self.value}
 
 
+class UnknownUnit(AudienceError):
+    """The ward or TDP the audience names does not exist."""
+
+
 def _reachable() -> list:  # type: ignore[type-arg]
-    return [User.channel.in_(PUSH_CHANNELS), User.notifications_off.is_(False), User.unreachable_at.is_(None),
-            User.merged_into_id.is_(None)]
+    push = User.channel.in_(PUSH_CHANNELS) & User.unreachable_at.is_(None)
+    web = (User.channel == "web") & User.consent_at.is_not(None)
+    return [push | web, User.notifications_off.is_(False), User.merged_into_id.is_(None)]
 
 
 async def recipients_query(session: AsyncSession, audience: Audience, scope_tdp_id: int | None = None) -> Select:
-    """SELECT of the recipients' user ids; `scope_tdp_id` limits a TDP leader to their own TDP."""
+    """SELECT of the recipients' user ids; `scope_tdp_id` limits a TDP leader to their own TDP.
+
+    Raises UnknownUnit when the audience names a ward or TDP that does not exist.
+    """
     conditions = _reachable()
     if scope_tdp_id is not None:
         conditions.append(User.tdp_id == scope_tdp_id)
     if audience.kind == "ward":
-        ward_id = await session.scalar(select(Ward.id).where(Ward.code == audience.value))
-        conditions.append(User.ward_id == (ward_id if ward_id is not None else -1))
+        ward = await ward_by_code(session, audience.value or "")
+        if ward is None:
+            raise UnknownUnit(f"no ward {audience.value!r}")
+        conditions.append(User.ward_id == ward.id)
     elif audience.kind == "tdp":
-        ward_code, _, number = (audience.value or "").partition("/")
-        tdp_id = await session.scalar(select(Tdp.id).join(Ward, Ward.id == Tdp.ward_id).where(
-            Ward.code == ward_code, Tdp.number == (int(number) if number.isdigit() else -1)))
-        conditions.append(User.tdp_id == (tdp_id if tdp_id is not None else -1))
+        tdp = await tdp_by_ref(session, audience.value or "")
+        if tdp is None:
+            raise UnknownUnit(f"no TDP {audience.value!r} (give <ward code>/<number>, e.g. hung-dao/5)")
+        conditions.append(User.tdp_id == tdp.id)
     elif audience.kind == "role":
         is_mentor = approved_mentor_exists(User.id)
         conditions.append(is_mentor if audience.value == "mentor" else ~is_mentor)
@@ -84,11 +99,9 @@ async def recipients_query(session: AsyncSession, audience: Audience, scope_tdp_
     return select(User.id).where(*conditions).order_by(User.id)
 
 
-async def count(session: AsyncSession, audience: Audience, scope_tdp_id: int | None = None) -> tuple[int, int]:
-    """(reachable recipients, web-chat visitors in the same units who cannot be reached by push)."""
-    query = await recipients_query(session, audience, scope_tdp_id)
-    reachable = await session.scalar(select(func.count()).select_from(query.subquery()))
-    web = select(func.count()).select_from(User).where(User.channel == "web", User.merged_into_id.is_(None))
-    if scope_tdp_id is not None:
-        web = web.where(User.tdp_id == scope_tdp_id)
-    return int(reachable or 0), int(await session.scalar(web) or 0)
+async def count(session: AsyncSession, audience: Audience, scope_tdp_id: int | None = None) -> dict[str, int]:
+    """Recipients per channel ("telegram", "zalo", "web"), each channel present, in one query."""
+    ids = (await recipients_query(session, audience, scope_tdp_id)).subquery()
+    rows = await session.execute(select(User.channel, func.count()).where(User.id.in_(select(ids.c.id)))
+                                 .group_by(User.channel))
+    return dict.fromkeys(CHANNELS, 0) | {channel: int(n) for channel, n in rows}

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.broadcasts.audience import Audience, recipients_query
 from bot.broadcasts.schedule import outside_quiet_hours
 from bot.core.i18n import translate
-from bot.db.models import Tdp, Ward
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.people.audit import Actor, record
+from bot.units import tdp_by_ref
 
 MAX_TEXT = 1500
 STATUSES = ("queued", "sending", "sent", "failed", "unreachable")
@@ -36,10 +36,8 @@ async def check_scope(session: AsyncSession, audience: Audience, scope_tdp_id: i
     if audience.kind == "ward":
         raise BroadcastRefused("a TDP leader can only broadcast to their own TDP")
     if audience.kind == "tdp":
-        ward_code, _, number = (audience.value or "").partition("/")
-        target = await session.scalar(select(Tdp.id).join(Ward, Ward.id == Tdp.ward_id).where(
-            Ward.code == ward_code, Tdp.number == (int(number) if number.isdigit() else -1)))
-        if target != scope_tdp_id:
+        target = await tdp_by_ref(session, audience.value or "")
+        if target is None or target.id != scope_tdp_id:
             raise BroadcastRefused("a TDP leader can only broadcast to their own TDP")
 
 

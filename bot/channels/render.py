@@ -104,3 +104,24 @@ def explain_text_only(replies: list[Reply], note: str) -> list[Reply]:
         first = replies[0]
         replies = [Reply(note, first.options, first.screen, first.image, first.document), *replies[1:]]
     return replies
+
+
+def join_turn(replies: Sequence[Reply], limit: int, measure: Measure = len, *, numbered_options: bool = False
+              ) -> list[Reply]:
+    """One turn's texts as few messages as the channel allows: a text without buttons or files is
+    joined to the next reply when both fit in one message, so "Đúng rồi!" and the next question
+    arrive together (and the per-chat pacing never holds the second half back a second).
+    `numbered_options`: the choices are part of the text (Zalo), so they count towards `limit`."""
+    joined: list[Reply] = []
+    for reply in replies:
+        previous = joined[-1] if joined else None
+        if (previous is not None and not previous.options and previous.image is None and previous.document is None
+                and previous.text.strip() and reply.text.strip()):
+            text = f"{previous.text.rstrip()}\n\n{reply.text.lstrip()}"
+            rendered = with_numbered_options(text, reply.options) if numbered_options else text
+            if measure(rendered) <= limit:
+                joined[-1] = Reply(text, list(reply.options), reply.screen, reply.image, reply.document)
+                continue
+        joined.append(reply)
+    return joined
+

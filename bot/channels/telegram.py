@@ -53,7 +53,7 @@ from aiohttp import ClientError, web
 from bot.channels import telegram_api
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
-from bot.channels.render import channel_text, explain_text_only, split_text, utf16_len
+from bot.channels.render import channel_text, explain_text_only, join_turn, split_text, utf16_len
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
 from bot.channels.telegram_updates import Said, Tapped, read_update
 from bot.config import SettingsError
@@ -281,7 +281,7 @@ class TelegramChannel(PushChannel):
         replies = await self._turn(update.chat_id, incoming)
         if isinstance(update, Said) and update.text is None:
             replies = explain_text_only(replies, channel_text("channel.text_only.buttons", self._lang))
-        for reply in replies:
+        for reply in join_turn(replies, TEXT_LIMIT, utf16_len):
             self.send(update.chat_id, reply)
         if isinstance(update, Tapped) and replies:  # a redelivered update's query was answered the first time
             self._spawn(self._answer(update.query_id))

@@ -30,7 +30,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
-from bot.channels.render import channel_text, explain_text_only, split_text, with_numbered_options
+from bot.channels.render import channel_text, explain_text_only, join_turn, split_text, with_numbered_options
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
@@ -288,7 +288,7 @@ class ZaloChannel(PushChannel):
         replies = await self._turn(chat_id, incoming)
         if incoming.text is None:
             replies = explain_text_only(replies, channel_text("channel.text_only.numbers", self._lang))
-        for reply in replies:
+        for reply in join_turn(replies, TEXT_LIMIT, numbered_options=True):
             self.send(chat_id, reply)
 
     # ---- replies out -------------------------------------------------------------------

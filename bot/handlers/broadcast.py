@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from bot.broadcasts import service
-from bot.broadcasts.audience import Audience, count
+from bot.broadcasts.audience import Audience, UnknownUnit, count
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, parse_when
 from bot.core.context import Ctx
 from bot.core.flow import flow
@@ -103,10 +103,20 @@ async def _preview(ctx: Ctx) -> None:
         ctx.say(ctx.t("broadcast.out_of_scope"))
         await _ask_audience(ctx)
         return
-    reachable, web = await count(ctx.session, audience, scope)
+    try:
+        per_channel = await count(ctx.session, audience, scope)
+    except UnknownUnit:
+        per_channel = {}
+    reachable = sum(per_channel.values())
+    if not reachable:  # a TDP that does not exist, or nobody in it yet: say so, ask again
+        ctx.data["step"] = "audience"
+        ctx.say(ctx.t("broadcast.nobody"))
+        await _ask_audience(ctx)
+        return
     at = datetime.fromisoformat(ctx.data["at"])
     quiet = in_quiet_hours(at) and not ctx.data.get("urgent")
-    lines = [ctx.t("broadcast.preview", n=reachable, web=web, when=format_moment(at, ctx.lang)),
+    lines = [ctx.t("broadcast.preview", n=reachable, telegram=per_channel["telegram"], zalo=per_channel["zalo"],
+                   web=per_channel["web"], when=format_moment(at, ctx.lang)),
              "———", service.with_footer(ctx.data["text"], ctx.lang)]
     if quiet:
         lines.append(ctx.t("broadcast.quiet_hours"))
