@@ -103,6 +103,8 @@ class Checks:
         problems = []
         if not seen:
             return [f"{where}: no answer at all"]
+        if seen[0].text.startswith(("HTTP ", "the engine raised")):
+            return [f"{where}: refused or failed: {seen[0].text[:200]}"]
         if not seen[-1].options:
             problems.append(f"{where}: the last message has no way on")
         for message in seen:

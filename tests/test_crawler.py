@@ -295,3 +295,30 @@ async def test_every_option_on_every_screen_works(tmp_path: Path, adapter_name: 
           f"{len(total.problems)} problems")
     assert not total.problems, "\n".join(dict.fromkeys(total.problems))
     assert not missing, missing
+
+
+async def test_the_crawler_fails_on_an_option_the_adapter_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the web API's old option check (no "+"), the age band "60+" is refused: the crawler says so."""
+    import re
+
+    monkeypatch.setattr(web_channel, "_OPTION_ID", re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$"))
+    async with world(tmp_path, "web", "vi", monkeypatch) as (runtime, adapter, setup, _):
+        report = await crawl(runtime, adapter, setup["people"]["resident"], "vi", typed=TYPED, seeds={},
+                             limit_chars=LIMITS["web"])
+    assert any("Từ 60 tuổi trở lên: refused or failed: HTTP 400" in problem for problem in report.problems), \
+        report.problems
+
+
+async def test_the_crawler_fails_on_a_screen_without_a_way_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.core.flow import Screen
+    from bot.handlers import menu
+
+    async def trap(ctx: Ctx) -> None:
+        ctx.say("Chọn một:", [ctx.opt("x", "path.yes")])
+
+    monkeypatch.setitem(flow.screens, "test.trap", Screen("test.trap", trap, "help.generic", False, False))
+    monkeypatch.setattr(menu, "ENTRIES", [menu.MenuEntry(0, "trap", "path.yes", "test.trap"), *menu.ENTRIES])
+    async with world(tmp_path, "web", "vi", monkeypatch) as (runtime, adapter, setup, _):
+        report = await crawl(runtime, adapter, setup["people"]["resident"], "vi", typed=TYPED, seeds={},
+                             limit_chars=LIMITS["web"])
+    assert any("screen test.trap offers no way back" in problem for problem in report.problems), report.problems

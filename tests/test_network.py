@@ -190,6 +190,8 @@ async def test_switch_and_leave(runtime, client) -> None:  # type: ignore[no-unt
     await mentee.say("nho nguoi huong dan")
     assert "Lê Thị Mai" in mentee.text
     await mentee.say("thoi nhan huong dan")
+    assert "Lê Thị Mai" in mentee.text and mentee.screen == "mentee.mine"  # asked first, not done on one tap
+    await mentee.say("co, thoi nhan huong dan")
     assert "không còn xem được" in mentee.text
     async with runtime.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Mentorship).where(Mentorship.ended_at.is_(None))) == 0

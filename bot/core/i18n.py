@@ -48,7 +48,15 @@ def translate(lang: str, key: str, **params: object) -> str:
     text = catalog(lang).gettext(key)
     if text == key and lang != "vi":
         text = catalog("vi").gettext(key)
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    for name, value in params.items():  # a title that is itself a quotation is not quoted twice
+        if isinstance(value, str) and value[:1] in _OPENING and value[-1:] in _CLOSING:
+            text = text.replace(f'"{{{name}}}"', f"{{{name}}}").replace(f"“{{{name}}}”", f"{{{name}}}")
+    return text.format(**params)
+
+
+_OPENING, _CLOSING = "“\"'", "”\"'"
 
 
 def format_day(value: date | datetime, lang: str = "vi") -> str:

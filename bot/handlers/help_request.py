@@ -22,34 +22,45 @@ from bot.people.roles import MENTOR, STAFF_ROLES, TRUSTED_CHANNELS
 MAX_QUESTION = 500
 
 
-def _where(ctx: Ctx, data: dict) -> str:
-    lesson = ctx.services.content.lessons.get(data.get("lesson", ""))
+def _where(ctx: Ctx, data: dict, *, mentee: bool = False) -> str:
+    """Where the person was stuck, told to them ("Bạn đang học…") or, `mentee`, to their mentor."""
+    lesson = ctx.services.content.lessons.get(data.get("lesson") or "")
     if lesson is None:
-        return ctx.t("help_request.nowhere")
+        return ctx.t("help_request.nowhere_mentee" if mentee else "help_request.nowhere")
     topic = ctx.services.content.topic(lesson.topic)
-    return ctx.t("help_request.where", topic=topic.title if topic else lesson.topic, lesson=lesson.title,
-                 step=int(data.get("step", 0)) + 1)
+    return ctx.t("help_request.where_mentee" if mentee else "help_request.where",
+                 topic=topic.title if topic else lesson.topic, lesson=lesson.title, step=int(data.get("step") or 0) + 1)
 
 
-async def _helpers(ctx: Ctx) -> tuple[Mentor | None, list[int]]:
-    """Who receives the request: the active mentor; else the TDP's team; else ward staff."""
+async def _helpers(ctx: Ctx) -> tuple[Mentor | None, list[int], str]:
+    """Who receives the request: the active mentor; else the TDP's team; else ward staff.
+
+    Returns (the mentor, the recipients' ids, how to name them to the person).
+    """
     pairing = await net.active_pairing(ctx.session, ctx.user.id)
     if pairing is not None:
         mentor = await ctx.session.get(Mentor, pairing.mentor_id)
-        return mentor, [mentor.user_id]
-    team = await net.team_of_tdp(ctx.session, ctx.user.tdp_id, exclude_user=ctx.user.id)
+        if mentor is not None:
+            return mentor, [mentor.user_id], mentor.full_name
+    team = await net.team_of_tdp(ctx.session, ctx.user.tdp_id, exclude_user=ctx.identity.id)
     if team:
-        return None, [m.user_id for m in team]
-    staff = await ctx.session.scalars(select(User.id).where(User.role.in_(STAFF_ROLES), User.channel.in_(TRUSTED_CHANNELS)))
-    return None, list(staff)
+        return None, [m.user_id for m in team], ctx.t("help_request.team")
+    staff = list(await ctx.session.scalars(select(User.id).where(User.role.in_(STAFF_ROLES),
+                                                                 User.channel.in_(TRUSTED_CHANNELS))))
+    return None, staff, ctx.t("help_request.staff") if staff else ""
 
 
 @flow.screen("help_request.new", help="help.help_request", free_text=True)
 async def new_request(ctx: Ctx) -> None:
     if ctx.entering:
-        mentor, _ = await _helpers(ctx)
-        who = mentor.full_name if mentor else ctx.t("help_request.team")
+        _, recipients, who = await _helpers(ctx)
+        if not recipients:  # said before the person types, not after
+            ctx.say(ctx.t("help_request.nobody_yet"), [ctx.opt("faq", "menu.faq"), ctx.opt("back", "nav.back")])
+            return
         ctx.say(ctx.t("help_request.ask", who=who), [ctx.opt("back", "nav.back")])
+        return
+    if ctx.option == "faq":
+        await ctx.replace("faq.ask")
         return
     if ctx.option in ("send", "cancel") and ctx.data.get("question"):
         if ctx.option == "cancel":
@@ -62,21 +73,20 @@ async def new_request(ctx: Ctx) -> None:
         ctx.say(ctx.t("help_request.ask", who=""), [ctx.opt("back", "nav.back")])
         return
     ctx.data["question"] = question
-    mentor, _ = await _helpers(ctx)
-    who = mentor.full_name if mentor else ctx.t("help_request.team")
+    _, _, who = await _helpers(ctx)
     ctx.say(ctx.t("help_request.confirm", who=who, question=question, where=_where(ctx, ctx.data)),
             [ctx.opt("send", "help_request.send"), ctx.opt("cancel", "help_request.cancel")])
 
 
 async def _send(ctx: Ctx) -> None:
-    mentor, recipients = await _helpers(ctx)
+    mentor, recipients, _ = await _helpers(ctx)
     context = {"lesson": ctx.data.get("lesson"), "step": ctx.data.get("step")}
     request = HelpRequest(mentee_id=ctx.user.id, mentor_id=mentor.id if mentor else None, tdp_id=ctx.user.tdp_id,
                           question=ctx.data["question"], context=context)
     ctx.session.add(request)
     await ctx.session.flush()
     alert = ctx.t("help_request.alert", name=ctx.user.display_name or ctx.t("help_request.someone"),
-                  question=request.question, where=_where(ctx, context), id=request.id)
+                  question=request.question, where=_where(ctx, context, mentee=True), id=request.id)
     for user_id in recipients:
         await enqueue(ctx.session, user_id, alert)
     if not recipients:
@@ -129,7 +139,7 @@ async def answer(ctx: Ctx) -> None:
         return
     if ctx.entering:
         context = dict(request.context or {})
-        ctx.say(ctx.t("help_request.show", question=request.question, where=_where(ctx, context)),
+        ctx.say(ctx.t("help_request.show", question=request.question, where=_where(ctx, context, mentee=True)),
                 [ctx.opt("back", "nav.back")])
         return
     reply = " ".join((ctx.text or "").split())[:MAX_QUESTION]
@@ -151,6 +161,10 @@ async def my_mentor(ctx: Ctx) -> None:
         await ctx.go("help_request.new")
         return
     if ctx.option == "leave" and pairing is not None:
+        ctx.say(ctx.t("mentee.leave_confirm", mentor=mentor.full_name),
+                [ctx.opt("leave_yes", "mentee.leave_yes"), ctx.opt("keep", "mentee.leave_no")])
+        return
+    if ctx.option == "leave_yes" and pairing is not None:
         await net.end_pairing(ctx.session, pairing, "left")
         await ctx.home(ctx.t("mentee.left", mentor=mentor.full_name))
         return

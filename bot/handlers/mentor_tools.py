@@ -26,6 +26,8 @@ from bot.quiz import attempts
 from bot.quiz.certificates import issue_for_pass
 
 MINUTES = (15, 30, 45, 60, 90)
+PICK_PAGE = 3
+"""People per screen when ticking who came: with "all", "more" and "done", six choices at most."""
 
 
 @flow.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)
@@ -72,19 +74,26 @@ async def session_log(ctx: Ctx) -> None:
     attendees: list[int] = list(ctx.data.get("attendees", []))
     if step == "attendees":
         rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx))
-        if ctx.option and ctx.option.startswith("m:"):
+        page = int(ctx.data.get("page", 0))
+        if ctx.option and ctx.option.startswith("m:"):  # a tap ticks, a second tap unticks
             person = int(ctx.option[2:])
             attendees = [a for a in attendees if a != person] if person in attendees else attendees + [person]
             ctx.data["attendees"] = attendees
         elif ctx.option == "all":
-            ctx.data["attendees"] = attendees = [row.user_id for row in rows]
+            everyone = [row.user_id for row in rows]
+            ctx.data["attendees"] = attendees = [] if set(everyone) <= set(attendees) else everyone
+        elif ctx.option == "more":
+            page = ctx.data["page"] = page + 1 if (page + 1) * PICK_PAGE < len(rows) else 0
         elif ctx.option == "done" and attendees:
             ctx.data["step"] = step = "topic"
         if step == "attendees":
-            page = [Option(f"m:{row.user_id}", ("☑ " if row.user_id in attendees else "☐ ") + row.name)
-                    for row in rows if row.user_id not in attendees][:3]
+            shown = rows[page * PICK_PAGE:(page + 1) * PICK_PAGE]
+            options = [Option(f"m:{row.user_id}", ("☑ " if row.user_id in attendees else "☐ ") + row.name)
+                       for row in shown]
+            if len(rows) > PICK_PAGE:
+                options.append(ctx.opt("more", "menu.more"))
             ctx.say(ctx.t("session.pick", n=len(attendees)),
-                    [ctx.opt("all", "session.all"), *page, ctx.opt("done", "session.done")])
+                    [ctx.opt("all", "session.all"), *options, ctx.opt("done", "session.done")])
             return
     if step == "topic":
         if ctx.option and ctx.option.startswith("topic:"):
