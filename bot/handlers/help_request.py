@@ -112,12 +112,13 @@ async def requests(ctx: Ctx) -> None:
         mine.append(HelpRequest.mentor_id.is_(None) & (HelpRequest.tdp_id == mentor.tdp_id))
     rows = list(await ctx.session.scalars(
         select(HelpRequest).where(HelpRequest.status == "open", or_(*mine))
-        .order_by(HelpRequest.created_at).limit(5)))
+        .order_by(HelpRequest.created_at).limit(4)))
     if not rows:
         ctx.say(ctx.t("help_request.none_open"), [ctx.opt("back", "nav.back")])
         return
     lines = [ctx.t("help_request.open_title")] + [f"{n}. {mask(r.question)[:80]}" for n, r in enumerate(rows, 1)]
-    ctx.say("\n".join(lines), [Option(f"req:{r.id}", mask(r.question)[:40]) for r in rows])
+    ctx.say("\n".join(lines), [Option(f"req:{r.id}", mask(r.question)[:40]) for r in rows]
+            + [ctx.opt("back", "nav.back")])
 
 
 async def _open_request_for(ctx: Ctx, mentor: Mentor, request_id: int) -> HelpRequest | None:

@@ -139,7 +139,7 @@ async def quiz_result(ctx: Ctx) -> None:
 
 @flow.screen("quiz.review", help="help.quiz_result")
 async def quiz_review(ctx: Ctx) -> None:
-    """The missed questions, one per message, each with the right answer and the lesson to reread."""
+    """The missed questions one at a time: the right answer, why, and the lesson to reread one tap away."""
     attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
     if attempt is None or attempt.user_id != ctx.user.id:
         await ctx.replace("quiz.intro")
@@ -148,15 +148,24 @@ async def quiz_review(ctx: Ctx) -> None:
         await ctx.replace("quiz.intro", topic=attempt.topic_id)
         return
     content = ctx.services.content
-    missed = [(i, qid) for i, (qid, answer) in enumerate(zip(attempt.question_ids, attempt.answers))
-              if not answer["correct"]]
-    for _, question_id in missed:
-        question = _question(ctx, question_id)
-        lesson = content.lessons.get(question.lesson)
-        ctx.say(ctx.t("quiz.review_item", question=question.question.strip(),
-                      answer=question.options[question.answer], explanation=question.explanation.strip(),
-                      lesson=lesson.title if lesson else question.lesson))
-    ctx.say(ctx.t("quiz.review_end"), [ctx.opt("retry", "quiz.retry"), ctx.opt("menu", "menu.back_to_menu")])
+    missed = [qid for qid, answer in zip(attempt.question_ids, attempt.answers) if not answer["correct"]]
+    index = int(ctx.data.get("index", 0))
+    if ctx.option == "next":
+        index = ctx.data["index"] = index + 1
+    question = _question(ctx, missed[index]) if index < len(missed) else None
+    lesson = content.lessons.get(question.lesson) if question is not None else None
+    if ctx.option == "reread" and lesson is not None:
+        await ctx.go("lesson.step", lesson=lesson.id, step=0)
+        return
+    if question is None:
+        ctx.say(ctx.t("quiz.review_end"), [ctx.opt("retry", "quiz.retry"), ctx.opt("menu", "menu.back_to_menu")])
+        return
+    options = [ctx.opt("next", "quiz.review_next")] if index + 1 < len(missed) else []
+    if lesson is not None:
+        options.append(ctx.opt("reread", "quiz.reread_lesson", title=lesson.title))
+    ctx.say(ctx.t("quiz.review_item", n=index + 1, total=len(missed), question=question.question.strip(),
+                  answer=question.options[question.answer], explanation=question.explanation.strip()),
+            options + [ctx.opt("retry", "quiz.retry"), ctx.opt("back", "nav.back")])
 
 
 menu_entry(20, "quiz", "menu.quiz", "quiz.intro")
