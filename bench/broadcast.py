@@ -71,9 +71,9 @@ async def child_worker(args: argparse.Namespace) -> None:
     from bot.channels import Channels
     from bot.channels.telegram import TelegramChannel
     from bot.config import Settings
-    from bot.delivery import deliver_through
-    from bot.outbox_worker import OutboxWorker
-    from bot.runtime import build_runtime
+    from bot.app.delivery import deliver_through
+    from bot.outbox.worker import OutboxWorker
+    from bot.app.runtime import build_runtime
 
     settings = Settings(
         database_url=args.db, redis_url=args.redis or None, redis_prefix=args.prefix,

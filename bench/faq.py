@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.lessons.loader import Content, load_content  # noqa: E402
-from bot.lessons.models import FaqEntry  # noqa: E402
-from bot.lessons.search import SearchIndex  # noqa: E402
+from bot.content.loader import Content, load_content  # noqa: E402
+from bot.content.models import FaqEntry  # noqa: E402
+from bot.content.search import SearchIndex  # noqa: E402
 
 SEED = 20250410
 LETTERS = "abcdeghiklmnopqrstuvxy"

@@ -41,8 +41,8 @@ from telegram import RecordingServer, sender_for  # noqa: E402  (bench/telegram.
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Incoming  # noqa: E402
 from bot.db.session import Database  # noqa: E402
-from bot.lessons.loader import load_content  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
+from bot.content.loader import load_content  # noqa: E402
+from bot.app.runtime import build_runtime  # noqa: E402
 
 CONVERSATION = ["/start", "đồng ý", "Bà Lan", "3", "1", "tổ 5", "1", "menu", "2", "menu", "trợ giúp", "menu"]
 FLOODER, RESIDENT = 600_001, 600_002

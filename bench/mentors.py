@@ -28,7 +28,7 @@ from bot.db.models import Tdp, User  # noqa: E402
 from bot.db.network import Mentor, Mentorship  # noqa: E402
 from bot.db.session import Database  # noqa: E402
 from bot.network.mentors import mentee_rows  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
+from bot.app.runtime import build_runtime  # noqa: E402
 
 MENTEES = 50
 ROUNDS = 300

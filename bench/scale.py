@@ -141,10 +141,10 @@ def bench_settings(url: str, redis: str | None, prefix: str, port: int, api: str
 def child_run(args: argparse.Namespace) -> int:
     """What `bot run [--workers N]` does, with the sender's per-chat pacing off."""
     from bot.db.migrate import upgrade
-    from bot.scale.supervisor import run_workers
-    from bot.server import serve
+    from bot.app.supervisor import run_workers
+    from bot.app.server import serve
 
-    import bot.scale.supervisor as supervisor
+    import bot.app.supervisor as supervisor
 
     settings = bench_settings(args.db, args.redis or None, args.prefix, args.port, args.api)
     upgrade(settings.database_url)
@@ -215,7 +215,7 @@ def profile_summary(paths: list[Path]) -> list[tuple[str, float]]:
 async def child_engine(args: argparse.Namespace) -> None:
     """`--users` residents of bench/turns.py's conversation straight into the engine; prints the latencies."""
     from bench.turns import through_engine
-    from bot.runtime import build_runtime
+    from bot.app.runtime import build_runtime
 
     settings = bench_settings(args.db, args.redis or None, args.prefix, 9, "http://127.0.0.1:9")
     runtime = await build_runtime(settings, load_reference=False)

@@ -23,7 +23,7 @@ from sqlalchemy import event  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Incoming  # noqa: E402
 from bot.db.session import Database  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
+from bot.app.runtime import build_runtime  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 from bot.core.limits import InboundGuard, Limit  # noqa: E402
 

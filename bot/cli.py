@@ -38,9 +38,9 @@ app.add_typer(mentor_app, name="mentor")
 
 def _mount_staff_commands() -> None:
     from bot.cli_staff import admin_app, audit, broadcast_app
-    from bot.demo import demo_app
+    from bot.units.demo import demo_app
     from bot.reports.cli import report_app
-    from bot.units_import import units_app
+    from bot.units.importing import units_app
 
     app.add_typer(admin_app, name="admin")
     app.add_typer(broadcast_app, name="broadcast")
@@ -88,11 +88,11 @@ def run(
     setup_logging()
     _scale_out_or_exit(settings, f"--workers {workers}" if workers > 1 else "--web-only" if web_only else None)
     from bot.db.migrate import upgrade
-    from bot.server import serve
+    from bot.app.server import serve
 
     upgrade(settings.database_url)
     if workers > 1:
-        from bot.scale.supervisor import run_workers
+        from bot.app.supervisor import run_workers
 
         raise typer.Exit(run_workers(settings, workers, web_only=web_only))
     try:
@@ -111,7 +111,7 @@ def worker() -> None:
     setup_logging()
     _scale_out_or_exit(settings, "bot worker")
     from bot.db.migrate import upgrade
-    from bot.server import work
+    from bot.app.server import work
 
     upgrade(settings.database_url)
     try:
@@ -148,7 +148,7 @@ def content_check(
                                   help="Quiz pass mark in percent the blind-guessing check uses (QUIZ_PASS_MARK)."),
 ) -> None:
     """Validate every content file (schema, ids, sources, URLs, diacritics, quiz answers, screen fit, blind guessing); print a table per topic."""
-    from bot.lessons.check import check, find_warnings, render_table, topic_stats
+    from bot.content.check import check, find_warnings, render_table, topic_stats
 
     content, problems = check(pass_mark=pass_mark)
     for problem in problems:
@@ -167,7 +167,7 @@ def content_check(
 def verify(code: str = typer.Argument(..., help="Certificate code, e.g. ABCD-EFGH-JKMN.")) -> None:
     """Check a certificate: genuine, revoked or not valid (exit code 1 when not valid)."""
     from bot.core.i18n import format_day
-    from bot.lessons.loader import load_content
+    from bot.content.loader import load_content
     from bot.quiz import certificates as certs
 
     settings = settings_or_exit()

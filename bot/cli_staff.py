@@ -136,7 +136,7 @@ def broadcast_send(
     typer.echo(f"broadcast #{broadcast_id}: {total} messages queued for {scheduled:%Y-%m-%d %H:%M} UTC")
     if no_wait or (scheduled is not None and scheduled > datetime.now(timezone.utc)):
         return
-    from bot.delivery import send_in_foreground
+    from bot.app.delivery import send_in_foreground
 
     sent = asyncio.run(send_in_foreground(settings, broadcast_id, total))
     typer.echo(f"broadcast #{broadcast_id}: " + ", ".join(f"{k} {v}" for k, v in sent.items()))

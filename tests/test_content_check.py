@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.lessons import guessing, readability
-from bot.lessons.check import MAX_BLIND_PASS, check, find_warnings, topic_stats
-from bot.lessons.loader import CONTENT_DIR
+from bot.content import guessing, readability
+from bot.content.check import MAX_BLIND_PASS, check, find_warnings, topic_stats
+from bot.content.loader import CONTENT_DIR
 from bot.quiz import bank
 from tests.conftest import shipped_content
 
@@ -77,7 +77,7 @@ def test_the_command_fails_on_a_biased_bank_and_prints_the_figures(content_copy:
     from typer.testing import CliRunner
 
     from bot import cli
-    from bot.lessons import check as check_module
+    from bot.content import check as check_module
 
     monkeypatch.setenv("CERT_SIGNING_KEY", "x" * 32)
     result = CliRunner().invoke(cli.app, ["content", "check"])

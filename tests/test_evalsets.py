@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot.core.matching import fold
-from bot.lessons.loader import Content, load_content
+from bot.content.loader import Content, load_content
 
 DATA = Path(__file__).parent / "data"
 

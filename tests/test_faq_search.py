@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from bot.core.matching import fold
-from bot.lessons.loader import Content, load_content
-from bot.lessons.search import SearchIndex
+from bot.content.loader import Content, load_content
+from bot.content.search import SearchIndex
 
 DATA = Path(__file__).parent / "data"
 MIN_HIT_RATE = 0.90

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from bot.core.limits import InboundGuard, Limit
 from bot.db.learning import LessonProgress
 from bot.db.session import Database
-from bot.lessons.check import check, lesson_words, topic_stats
-from bot.lessons.loader import CONTENT_DIR
+from bot.content.check import check, lesson_words, topic_stats
+from bot.content.loader import CONTENT_DIR
 from bot.lessons.path import StartAnswers, path, topic_order
-from bot.runtime import build_runtime
+from bot.app.runtime import build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
 
@@ -198,7 +198,7 @@ def test_content_check_command_prints_the_table_and_fails_on_problems(tmp_path: 
     from typer.testing import CliRunner
 
     from bot import cli
-    from bot.lessons import check as check_module
+    from bot.content import check as check_module
 
     monkeypatch.setenv("CERT_SIGNING_KEY", "x" * 32)
     result = CliRunner().invoke(cli.app, ["content", "check"])

@@ -23,9 +23,9 @@ from bot.channels.telegram import TelegramChannel
 from bot.db.models import User
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
-from bot.delivery import deliver_through
-from bot.outbox_worker import OutboxWorker
-from bot.runtime import build_runtime
+from bot.app.delivery import deliver_through
+from bot.outbox.worker import OutboxWorker
+from bot.app.runtime import build_runtime
 from tests.conftest import make_settings, shipped_content
 from tests.fakes import FakeTelegramServer, QuickSession
 from tests.test_telegram import TOKEN
@@ -127,7 +127,7 @@ async def test_scheduled_broadcast_waits_for_its_time(tmp_path: Path) -> None:
 @pytest.mark.parametrize("people", [3])
 async def test_web_visitors_get_their_alerts_on_the_next_turn_not_from_the_worker(tmp_path: Path, people: int) -> None:
     from bot.core.messages import Incoming
-    from bot.outbox import enqueue
+    from bot.outbox.queue import enqueue
 
     async with sending(tmp_path, people) as (runtime, channels, tg):
         async with runtime.db.transaction() as session:

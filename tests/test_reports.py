@@ -369,8 +369,8 @@ def test_units_import_creates_updates_and_rejects_bad_files(tmp_path: Path, monk
     from typer.testing import CliRunner
 
     from bot.db.migrate import upgrade
-    from bot.units import load_units, read_units
-    from bot.units_import import units_app
+    from bot.units.reference import load_units, read_units
+    from bot.units.importing import units_app
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'units.db'}"
     upgrade(url)
@@ -409,7 +409,7 @@ def test_units_import_creates_updates_and_rejects_bad_files(tmp_path: Path, monk
 
 
 async def test_demo_seed_and_clear(db: Database) -> None:
-    from bot import demo
+    from bot.units import demo
 
     settings = make_settings(db.url)
     async with db.transaction() as session:

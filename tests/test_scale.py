@@ -191,7 +191,7 @@ def _emit(event: dict[str, Any]) -> None:
 
 
 async def _child_runtime(config: dict[str, Any], **settings: Any):  # type: ignore[no-untyped-def]
-    from bot.runtime import build_runtime
+    from bot.app.runtime import build_runtime
 
     db = pg_database(config["schema"])
     values = {"redis_url": REDIS_URL, "redis_prefix": config["prefix"], **settings}
@@ -244,8 +244,8 @@ async def child_outbox(config: dict[str, Any]) -> None:
     """An outbox worker with its Telegram sender, until no row is left to send."""
     from bot.channels import Channels
     from bot.channels.telegram import TelegramChannel
-    from bot.delivery import deliver_through
-    from bot.outbox_worker import OutboxWorker
+    from bot.app.delivery import deliver_through
+    from bot.outbox.worker import OutboxWorker
 
     runtime = await _child_runtime(config, telegram_bot_token=TOKEN, telegram_api_url=config["api"],
                                    telegram_rate=config["rate"])
@@ -380,7 +380,7 @@ async def test_redis_going_away_loses_no_update_and_sending_resumes(
         pg: PgSchema, caplog: pytest.LogCaptureFixture) -> None:
     from bot.channels.sender import Outcome
     from bot.channels.telegram import TelegramChannel
-    from bot.runtime import build_runtime
+    from bot.app.runtime import build_runtime
     from bot.scale.limiter import SharedTokenBucket
 
     register_tally()
@@ -444,7 +444,7 @@ async def test_redis_going_away_loses_no_update_and_sending_resumes(
 
 async def test_sqlite_file_takes_50_people_at_once_without_database_is_locked(tmp_path: Path) -> None:
     """WAL + BEGIN IMMEDIATE + busy timeout: the engine's writers queue, and a second handle (the CLI) waits its turn."""
-    from bot.runtime import build_runtime
+    from bot.app.runtime import build_runtime
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)

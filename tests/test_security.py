@@ -24,14 +24,14 @@ from bot.db.network import Mentor, Mentorship
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.handlers import codes as code_screen
 from bot.network import mentors as net
-from bot.outbox_worker import OutboxWorker
+from bot.outbox.worker import OutboxWorker
 from bot.people import codes
 from bot.people.audit import Actor
 from bot.people.roles import ADMIN, CHAT_ACCOUNT, MENTOR, STAFF, grant_role
 from bot.reports.figures import TdpRow, totals
 from bot.reports.periods import Period
 from bot.reports.xlsx import write_report
-from bot.units import tdp_number
+from bot.units.reference import tdp_number
 from tests.conftest import Chat
 
 TEST = Actor("test", "test")
@@ -343,7 +343,7 @@ async def test_web_requests_are_limited_per_client_address(client, runtime) -> N
 
 
 async def test_silent_web_visitors_who_never_took_part_are_forgotten(runtime) -> None:  # type: ignore[no-untyped-def]
-    from bot.jobs import forget_visitors
+    from bot.app.jobs import forget_visitors
 
     passer_by, learner = Chat(runtime), Chat(runtime)
     await passer_by.send("/start")

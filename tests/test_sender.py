@@ -25,7 +25,7 @@ from bot.channels.sender import BULK, REPLY, Failure, Outcome, Sender, TokenBuck
 from bot.channels.telegram import classify
 from bot.core.messages import Option
 from bot.db.models import User
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 from tests.fakes import FakeTelegramServer, QuickSession
 
 TOKEN = "123456789:TEST-fake-telegram-token"

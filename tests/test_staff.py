@@ -17,7 +17,7 @@ from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import AuditEntry, Tdp, User, Ward
 from bot.db.network import Mentor
 from bot.db.staff import Broadcast, OutboxMessage
-from bot.jobs import remind_help_requests, remind_report_deadlines
+from bot.app.jobs import remind_help_requests, remind_report_deadlines
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

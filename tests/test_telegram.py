@@ -27,7 +27,7 @@ from bot.config import SettingsError
 from bot.core.messages import Attachment, Option, Reply
 from bot.db.models import ProcessedUpdate, Tdp, User
 from bot.db.session import Database
-from bot.runtime import Runtime, build_runtime
+from bot.app.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
 from tests.fakes import Call, FakeTelegramServer, QuickSession

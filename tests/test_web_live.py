@@ -17,8 +17,8 @@ from sqlalchemy import select
 from bot.broadcasts.service import status as broadcast_status
 from bot.db.models import User
 from bot.db.staff import Broadcast, OutboxMessage
-from bot.outbox import enqueue
-from bot.runtime import Runtime
+from bot.outbox.queue import enqueue
+from bot.app.runtime import Runtime
 from bot.web.app import create_app
 from bot.web.keys import LIVE
 

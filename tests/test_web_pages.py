@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from bot.config import SettingsError
-from bot.server import serve
+from bot.app.server import serve
 from tests.conftest import make_settings
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import User
 from bot.network.mentors import approved_mentor_exists
-from bot.outbox import PUSH_CHANNELS
-from bot.units import tdp_by_ref, ward_by_code
+from bot.outbox.queue import PUSH_CHANNELS
+from bot.units.reference import tdp_by_ref, ward_by_code
 
 KINDS = ("all", "ward", "tdp", "role", "uncertified", "not_started", "channel")
 CHANNELS = (*PUSH_CHANNELS, "web")

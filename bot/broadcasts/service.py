@@ -13,7 +13,7 @@ from bot.broadcasts.schedule import outside_quiet_hours
 from bot.core.i18n import translate
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.people.audit import Actor, record
-from bot.units import tdp_by_ref
+from bot.units.reference import tdp_by_ref
 
 MAX_TEXT = 1500
 STATUSES = ("queued", "sending", "sent", "failed", "unreachable")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from bot.channels.sender import Outcome
     from bot.core.messages import Reply
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 
 class Channel(Protocol):

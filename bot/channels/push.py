@@ -29,7 +29,7 @@ from bot.config import SettingsError
 from bot.core.limits import Admission
 from bot.core.messages import Incoming, Option, Reply
 from bot.logs import mask
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,7 @@ from bot.channels.telegram_updates import Said, Tapped, read_update
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

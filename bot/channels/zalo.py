@@ -35,7 +35,7 @@ from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure,
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.logs import mask
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from bot.core.matching import global_action, match_option
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.services import Services
 from bot.db.models import ProcessedUpdate, User
-from bot.outbox import take_inbox
+from bot.outbox.queue import take_inbox
 
 log = logging.getLogger(__name__)
 

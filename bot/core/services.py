@@ -9,7 +9,7 @@ from typing import Any
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.limits import Counter, LocalCounter
 from bot.db.session import Database
-from bot.lessons.loader import Content
+from bot.content.loader import Content
 
 
 @dataclass

@@ -16,7 +16,7 @@ from bot.core.messages import Option
 from bot.db.models import Ward
 from bot.db.staff import Broadcast
 from bot.people.roles import STAFF, staff_tdp_scope
-from bot.units import tdp_number
+from bot.units.reference import tdp_number
 
 AUDIENCES = ("all", "uncertified", "not_started", "mentor", "learner", "tdp")
 

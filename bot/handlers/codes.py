@@ -149,7 +149,7 @@ async def join_mentor(ctx: Ctx) -> None:
         if not await _spend(ctx):
             return
         await net.pair(ctx.session, mentor, ctx.user, "invite")
-        from bot.outbox import enqueue
+        from bot.outbox.queue import enqueue
 
         await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=ctx.user.display_name or "?"))
         ctx.say(ctx.t("mentee.joined", mentor=mentor.full_name))

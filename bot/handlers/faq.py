@@ -16,7 +16,7 @@ from bot.core.matching import fold, match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import ENTRIES, menu_entry, shown_to
-from bot.lessons.search import Hit
+from bot.content.search import Hit
 from bot.logs import mask
 
 MIN_QUESTION = 3

@@ -16,7 +16,7 @@ from bot.handlers.mentor import _mentor
 from bot.handlers.menu import menu_entry
 from bot.logs import mask
 from bot.network import mentors as net
-from bot.outbox import enqueue
+from bot.outbox.queue import enqueue
 from bot.people.roles import MENTOR, STAFF_ROLES, TRUSTED_CHANNELS
 
 MAX_QUESTION = 500

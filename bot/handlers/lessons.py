@@ -9,7 +9,7 @@ from bot.core.flow import flow
 from bot.core.messages import Option
 from bot.handlers.menu import menu_entry, menu_fact, person_fact
 from bot.lessons import progress as prog
-from bot.lessons.models import Lesson
+from bot.content.models import Lesson
 from bot.lessons.path import next_lesson, path
 
 LESSON_PAGE = 3

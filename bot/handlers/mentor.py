@@ -18,7 +18,7 @@ from bot.db.network import ORGANISATIONS, Mentor
 from bot.handlers.menu import menu_entry
 from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
-from bot.outbox import enqueue
+from bot.outbox.queue import enqueue
 from bot.people import codes
 from bot.people.roles import CHAT_ACCOUNT, MENTOR, approved_mentor_of, is_staff
 

@@ -20,7 +20,7 @@ from bot.handlers.mentor import _mentor, core_lesson_counts
 from bot.handlers.quiz import feedback, question_screen
 from bot.lessons import progress as prog
 from bot.network import mentors as net
-from bot.outbox import enqueue
+from bot.outbox.queue import enqueue
 from bot.people.roles import MENTOR
 from bot.quiz import attempts
 from bot.quiz.certificates import issue_for_pass

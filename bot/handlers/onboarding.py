@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from bot.core.context import Ctx
 from bot.core.flow import flow
 from bot.core.messages import Option
-from bot.units import find_tdp, tdps_of, wards
+from bot.units.reference import find_tdp, tdps_of, wards
 
 CONSENT_VERSION = "2026-11"
 AGE_BANDS = ("u16", "16-59", "60+")

@@ -19,9 +19,9 @@ from bot.db.models import Tdp, User
 from bot.db.network import Mentor, Mentorship
 from bot.handlers.menu import menu_entry
 from bot.network import mentors as net
-from bot.outbox import enqueue
+from bot.outbox.queue import enqueue
 from bot.people.roles import ADMIN, ROLES, STAFF, TRUSTED_CHANNELS, grant_role, is_admin, staff_tdp_scope
-from bot.units import tdp_number
+from bot.units.reference import tdp_number
 
 
 @flow.screen("staff.home", help="help.staff", requires=STAFF)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.lessons.loader import Content
-from bot.lessons.models import Lesson
+from bot.content.loader import Content
+from bot.content.models import Lesson
 
 
 @dataclass(frozen=True)

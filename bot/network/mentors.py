@@ -17,7 +17,7 @@ from bot.core.i18n import translate
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import User
 from bot.db.network import Mentor, Mentorship
-from bot.outbox import enqueue
+from bot.outbox.queue import enqueue
 from bot.people import codes
 from bot.people.audit import Actor, record
 

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.learning import QuizAttempt
-from bot.lessons.loader import Content
-from bot.lessons.models import QuizQuestion
+from bot.content.loader import Content
+from bot.content.models import QuizQuestion
 from bot.quiz import bank
 
 _rng = random.SystemRandom()

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.lessons.models import QuizQuestion
+from bot.content.models import QuizQuestion
 
 QUESTIONS_PER_ATTEMPT = 10
 LETTERS = "ABCD"

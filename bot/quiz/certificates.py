@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.core.messages import Attachment
 from bot.db.learning import Certificate
 from bot.db.models import Tdp, User, Ward
-from bot.lessons.loader import Content
+from bot.content.loader import Content
 from bot.people.audit import Actor, record
 from bot.quiz import attempts, codes
 from bot.quiz.render import OVERALL_TITLE, TOPIC_TITLE, CertificateView, render_pdf, render_png

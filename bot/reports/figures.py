@@ -185,6 +185,6 @@ async def tdp_figures(
 
 def report_topics() -> list[tuple[str, str]]:
     """(topic id, short Vietnamese title) of every topic, in content order: the report's topic columns."""
-    from bot.lessons.loader import load_content
+    from bot.content.loader import load_content
 
     return [(topic.id, topic.short or topic.title) for topic in load_content().topics]

@@ -6,7 +6,9 @@ Switched on by `REDIS_URL` (with `DATABASE_URL=postgresql+asyncpg://…`):
   bot) held across every process, with an atomic Lua token bucket per channel;
 - `locks.SharedKeyedLock`: one person's updates handled one at a time, in the
   order they arrived, whichever process took them;
-- `supervisor`: `bot run --workers N`, N web/webhook processes on one port.
+- `counter.SharedCounter`: event counts (failed code guesses) held across processes.
+
+`bot run --workers N` itself (N web/webhook processes on one port) is `bot.app.supervisor`.
 
 What is already shared through the database: processed-update ids (recorded in
 the transaction of the update's effects) and the outbox (rows claimed with

@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels import web as web_channel
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 from bot.web import live, verify
 from bot.web.keys import RUNTIME
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.core.limits import LocalCounter
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
     from bot.web.live_hub import LiveHub
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")

@@ -8,7 +8,7 @@ Telegram and Zalo). While the resident's page is open, it holds one event stream
   in the shape of `POST /api/messages` (`screen` "inbox", no options: the buttons of
   the screen the person is on stay valid), `ids` the outbox rows they come from, and
   `id:` the last of them;
-- a row is claimed for one stream by a guarded UPDATE (`bot.outbox.claim_queued`,
+- a row is claimed for one stream by a guarded UPDATE (`bot.outbox.queue.claim_queued`,
   status "sending"), written, and marked "sent" with `sent_at` when the page confirms
   it with `POST /api/events/ack {"user_id", "ids"}`. A write to a page that has just
   been closed can succeed (the browser had not yet dropped the connection), so

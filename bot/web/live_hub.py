@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.db.models import User
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
-from bot.outbox import PUSH_CHANNELS, Taken, claim_queued, confirm_shown, release_claim
+from bot.outbox.queue import PUSH_CHANNELS, Taken, claim_queued, confirm_shown, release_claim
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from bot.db.learning import QuizAttempt
 from bot.db.models import User
 from bot.db.staff import OutboxMessage
 from bot.db.session import Database
-from bot.outbox import enqueue
-from bot.runtime import Runtime, build_runtime
+from bot.outbox.queue import enqueue
+from bot.app.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 from bot.core.limits import INBOUND, InboundGuard, Limit
 from bot.web.keys import LIVE

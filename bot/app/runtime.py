@@ -17,12 +17,12 @@ from bot.core.limits import InboundGuard
 from bot.core.locks import KeyedLock
 from bot.core.services import Services
 from bot.db.session import Database
-from bot.lessons.loader import Content, load_content
+from bot.content.loader import Content, load_content
 from bot.scale.counter import SharedCounter
 from bot.scale.limiter import SharedTokenBucket
 from bot.scale.link import RedisLink
 from bot.scale.locks import SharedKeyedLock
-from bot.units import load_units, read_units
+from bot.units.reference import load_units, read_units
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Tdp, Ward
 from bot.people.audit import Actor, record
-from bot.units import TdpSpec, UnitsFile, WardSpec, load_units
+from bot.units.reference import TdpSpec, UnitsFile, WardSpec, load_units
 
 COLUMNS = ("ward", "ward_name", "tdp_number", "tdp_name", "adult_population", "households")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

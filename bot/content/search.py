@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.core.matching import fold
-from bot.lessons.loader import Content
+from bot.content.loader import Content
 
 # Question scaffolding and small talk that say nothing about the topic ("... là gì", "cho hỏi").
 # Not "ban" (bạn / bán hàng), "cho" (cho / chợ / chỗ), "the" (thế / thẻ): folding merges them.

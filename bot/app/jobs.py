@@ -24,7 +24,7 @@ from bot.db.network import HelpRequest, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
 from bot.db.staff import JobRun
 from bot.network.mentors import team_of_tdp
-from bot.outbox import enqueue
+from bot.outbox.queue import enqueue
 from bot.people.codes import purge_expired
 from bot.reports.deadlines import due_within
 from bot.people.roles import STAFF_ROLES, TRUSTED_CHANNELS

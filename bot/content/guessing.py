@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import permutations
 
 from bot.core.matching import fold
-from bot.lessons.models import QuizQuestion
+from bot.content.models import QuizQuestion
 from bot.quiz.bank import QUESTIONS_PER_ATTEMPT
 
 Dist = dict[int, float]  # option index in the bank -> chance the strategy picks it

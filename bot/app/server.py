@@ -6,7 +6,7 @@
 - `work`: `bot worker`: the outbox worker and the periodic jobs with the
   channels' senders only (no web server, no polling).
 
-`bot run --workers N` forks N `serve` processes (see `bot.scale.supervisor`).
+`bot run --workers N` forks N `serve` processes (see `bot.app.supervisor`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from aiohttp import web
 
 from bot.channels import start_channels
 from bot.config import Settings, SettingsError
-from bot.delivery import background_worker
-from bot.lessons.loader import Content
-from bot.runtime import build_runtime
+from bot.app.delivery import background_worker
+from bot.content.loader import Content
+from bot.app.runtime import build_runtime
 from bot.web.app import create_app
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from rapidfuzz import fuzz
 
 from bot.core.i18n import translate
 from bot.core.matching import fold
-from bot.lessons import guessing, readability
-from bot.lessons.loader import CONTENT_DIR, Content, ContentError, Problem, load_content
-from bot.lessons.models import Lesson, QuizQuestion
+from bot.content import guessing, readability
+from bot.content.loader import CONTENT_DIR, Content, ContentError, Problem, load_content
+from bot.content.models import Lesson, QuizQuestion
 
 WORDS_PER_MINUTE = 120
 MIN_LESSONS = {True: 4, False: 3}

@@ -39,7 +39,7 @@ _fork = multiprocessing.get_context("fork")
 async def _prepare(settings: Settings) -> None:
     """Reference data, loaded once here rather than by N workers racing to upsert the same rows."""
     from bot.db.session import Database
-    from bot.units import load_units, read_units
+    from bot.units.reference import load_units, read_units
 
     database = Database(settings.database_url)
     try:
@@ -52,7 +52,7 @@ async def _prepare(settings: Settings) -> None:
 
 def _worker(settings: Settings, index: int, background: bool, content: Any, ready: Connection,
             channel_options: dict[str, Any] | None) -> None:
-    from bot.server import serve
+    from bot.app.server import serve
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)  # the event loop of serve() installs its own handlers
@@ -121,7 +121,7 @@ class Supervisor:
         import bot.channels.zalo  # noqa: F401  aiogram alone takes ~2.5 s and ~60 MB to import)
         import bot.handlers  # noqa: F401
         import bot.web.app  # noqa: F401
-        from bot.lessons.loader import load_content
+        from bot.content.loader import load_content
 
         started = time.monotonic()
         for sig in (signal.SIGINT, signal.SIGTERM):

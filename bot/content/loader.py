@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.config import PROJECT_ROOT
-from bot.lessons.models import (
+from bot.content.models import (
     FaqEntry,
     FaqFile,
     GlossaryFile,
@@ -63,7 +63,7 @@ class Content:
     def search_index(self):  # type: ignore[no-untyped-def]
         """The free-text search over FAQ and lessons, built once per loaded content."""
         if self._index is None:
-            from bot.lessons.search import SearchIndex
+            from bot.content.search import SearchIndex
 
             self._index = SearchIndex.build(self)
         return self._index

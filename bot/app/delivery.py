@@ -14,9 +14,9 @@ from bot.channels import Channels, start_channels
 from bot.config import Settings
 from bot.core.messages import Reply
 from bot.db.staff import OutboxMessage
-from bot.jobs import run_due_jobs
-from bot.outbox_worker import UNFINISHED, Deliver, OutboxWorker
-from bot.runtime import Runtime, build_runtime
+from bot.app.jobs import run_due_jobs
+from bot.outbox.worker import UNFINISHED, Deliver, OutboxWorker
+from bot.app.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 JOBS_EVERY = 60.0

@@ -258,8 +258,8 @@ def _spread(total: int, weights: list[int]) -> list[int]:
 async def seed(db: Database, settings: Settings, residents: int, ward_code: str | None = None,
                seed: int | None = None, now: datetime | None = None) -> SeedResult:
     """Fills the ward's TDPs with `residents` demo residents (in proportion to their adult population)."""
-    from bot.lessons.loader import load_content
-    from bot.units import load_units, read_units
+    from bot.content.loader import load_content
+    from bot.units.reference import load_units, read_units
 
     content = load_content()
     lessons = {topic: [lesson.id for lesson in items] for topic, items in content.lessons_by_topic.items()}

@@ -24,7 +24,7 @@ from bot.core.messages import Option, Reply
 from bot.db.models import User
 from bot.db.session import Database
 from bot.db.staff import Broadcast, OutboxMessage
-from bot.outbox import PUSH_CHANNELS, UNFINISHED, finish_broadcasts
+from bot.outbox.queue import PUSH_CHANNELS, UNFINISHED, finish_broadcasts
 
 log = logging.getLogger(__name__)
 

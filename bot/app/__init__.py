@@ -1,0 +1,1 @@
+"""The running product: the runtime built from settings, the server, worker processes, jobs."""

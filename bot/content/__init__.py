@@ -1,0 +1,1 @@
+"""Content as data: lessons, quiz banks, FAQ, sources, glossary; loading, checking, searching."""
