@@ -39,7 +39,6 @@ def _has_diacritics(text: str) -> bool:
 # --------------------------------------------------------------------------- understanding
 
 UNDERSTANDING = _load("understanding.yaml")["items"]
-NEW_ANSWERS = _load("understanding_new_answers.yaml")["answers"]
 
 CATEGORIES = {"no_diacritics", "typos", "very_short", "long_story", "emergency", "out_of_scope", "harmful", "plain"}
 COUNTED = CATEGORIES - {"plain"}
@@ -48,7 +47,6 @@ DECLINES = {"emergency", "out_of_scope", "harmful"}
 # Main-menu option ids (bot/handlers/*: menu_entry) and the words that work on every screen.
 OPTIONS = {"learn", "quiz", "certificates", "faq", "helper", "household", "code", "become_mentor",
            "settings", "guide", "more", "resume", "menu", "back", "help", "cancel"}
-NEW_ID = re.compile(r"^faq-new\.[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def test_understanding_items_have_the_fields_and_values() -> None:
@@ -123,24 +121,10 @@ def test_understanding_does_not_copy_the_faq_wording(content: Content) -> None:
     assert copied == []
 
 
-def test_every_answer_id_exists_in_content_or_is_listed_as_new(content: Content) -> None:
+def test_every_answer_id_exists_in_content(content: Content) -> None:
     known = {entry.id for entry in content.faq} | set(content.lessons)
-    new = {answer["id"] for answer in NEW_ANSWERS}
     referenced = {item["expect"]["answer"] for item in UNDERSTANDING if "answer" in item["expect"]}
-    assert sorted(referenced - known - new) == []
-    assert sorted(new - referenced) == [], "listed in understanding_new_answers.yaml but never expected"
-    assert sorted(new & known) == [], "a new id collides with an existing FAQ or lesson id"
-
-
-def test_new_answers_are_described(content: Content) -> None:
-    topics = {topic.id for topic in content.topics}
-    ids = [answer["id"] for answer in NEW_ANSWERS]
-    assert len(ids) == len(set(ids))
-    for answer in NEW_ANSWERS:
-        assert set(answer) == {"id", "topic", "description"}, answer
-        assert NEW_ID.match(answer["id"]), answer["id"]
-        assert answer["topic"] in topics, answer
-        assert len(answer["description"]) >= 200, answer["id"]
+    assert sorted(referenced - known) == []
 
 
 # --------------------------------------------------------------------------- scam messages
