@@ -41,7 +41,7 @@ def peak_rss_mb() -> float:
 async def seed(url: str, residents: int, tdps: int) -> None:
     from sqlalchemy import insert
 
-    from bot import demo
+    from bot.units import demo
     from bot.db.models import Tdp, Ward
 
     rng = random.Random(2026)

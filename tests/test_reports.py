@@ -320,7 +320,7 @@ def test_cli_exports_a_report_and_audits_it(tmp_path: Path, monkeypatch: pytest.
     from typer.testing import CliRunner
 
     from bot.db.migrate import upgrade
-    from bot.reports.cli import report_app
+    from bot.cli.reports import report_app
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     upgrade(url)
@@ -370,7 +370,7 @@ def test_units_import_creates_updates_and_rejects_bad_files(tmp_path: Path, monk
 
     from bot.db.migrate import upgrade
     from bot.units.reference import load_units, read_units
-    from bot.units.importing import units_app
+    from bot.cli.units import units_app
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'units.db'}"
     upgrade(url)

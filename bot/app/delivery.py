@@ -1,4 +1,5 @@
-"""Connects the outbox to the channels: the worker inside `bot run`, and a CLI sending in the foreground."""
+"""Connects the outbox to the channels: the worker and the periodic jobs, for `bot run`, `bot worker`
+and `bot broadcast send`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import typer
 from sqlalchemy import func, select
 
-from bot.channels import Channels, start_channels
-from bot.config import Settings
-from bot.core.messages import Reply
-from bot.db.staff import OutboxMessage
 from bot.app.jobs import run_due_jobs
+from bot.app.runtime import Runtime
+from bot.channels import Channels
+from bot.core.messages import Reply
+from bot.db.models import User
+from bot.db.staff import OutboxMessage
+from bot.outbox.queue import PUSH_CHANNELS
 from bot.outbox.worker import UNFINISHED, Deliver, OutboxWorker
-from bot.app.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 JOBS_EVERY = 60.0
@@ -55,32 +56,8 @@ async def background_worker(runtime: Runtime, channels: Channels) -> AsyncIterat
 
 
 async def pending(runtime: Runtime, broadcast_id: int) -> int:
+    """Messages of the broadcast still to go out through Telegram or Zalo (web residents' wait for their page)."""
     async with runtime.db.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.broadcast_id == broadcast_id, UNFINISHED)) or 0)
-
-
-async def send_in_foreground(settings: Settings, broadcast_id: int, total: int) -> dict[str, int]:
-    """`bot broadcast send`: sends the queued rows from this process with a progress bar."""
-    from bot.broadcasts.service import status
-
-    runtime = await build_runtime(settings, load_reference=False)
-    channels = await start_channels(runtime, None, receive=False)
-    try:
-        if not channels.running:
-            typer.echo("no Telegram or Zalo token set: the messages stay queued for the bot's worker")
-            return {}
-        async with background_worker(runtime, channels):
-            with typer.progressbar(length=total, label="sending") as bar:
-                done = 0
-                while (left := await pending(runtime, broadcast_id)) > 0:
-                    bar.update(total - left - done)
-                    done = total - left
-                    await asyncio.sleep(0.5)
-                bar.update(total - done)
-        async with runtime.db.sessions() as session:
-            result = await status(session, broadcast_id)
-        return result.counts if result else {}
-    finally:
-        await channels.stop()
-        await runtime.close()
+        return int(await session.scalar(select(func.count()).select_from(OutboxMessage).join(
+            User, User.id == OutboxMessage.user_id).where(
+            OutboxMessage.broadcast_id == broadcast_id, UNFINISHED, User.channel.in_(PUSH_CHANNELS))) or 0)

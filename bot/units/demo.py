@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-import typer
 from sqlalchemy import Table, delete, func, insert, or_, select, text, update
 
 from bot.config import Settings
@@ -39,7 +38,6 @@ GIVEN = {"f": ("Lan", "Mai", "Hoa", "Hương", "Hằng", "Nga", "Thảo", "Hạn
 ORG_W = (35, 20, 10, 15, 15, 5)
 HOURS = timedelta(hours=1)
 
-demo_app = typer.Typer(help="Demo data: a realistic ward (removable again).", no_args_is_help=True)
 
 
 class DemoError(Exception):
@@ -339,37 +337,3 @@ async def clear(db: Database, ward_code: str | None = None) -> int:
             if raw is not None:
                 await raw.driver_connection.execute("PRAGMA foreign_keys=ON")
     return int(count or 0)
-
-
-@demo_app.command("seed")
-def seed_command(
-    residents: int = typer.Option(2000, "--residents", min=1, max=1_000_000, help="How many demo residents."),
-    ward: Optional[str] = typer.Option(None, "--ward", help="Ward code (default: the first ward)."),
-    seed_value: Optional[int] = typer.Option(None, "--seed", help="Random seed, for the same data again."),
-) -> None:
-    """Fill a ward with demo residents, progress, certificates, Đại sứ số, help sessions and households."""
-    import time
-
-    from bot.reports.cli import run_with_database
-
-    started = time.perf_counter()
-    try:
-        result = run_with_database(lambda settings, db: seed(db, settings, residents, ward, seed_value))
-    except DemoError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(", ".join(f"{f.name.replace('_', ' ')}: {getattr(result, f.name)}" for f in fields(result))
-               + f" ({time.perf_counter() - started:.1f} s)")
-
-
-@demo_app.command("clear")
-def clear_command(ward: Optional[str] = typer.Option(None, "--ward", help="Only this ward's demo data.")) -> None:
-    """Remove the demo residents and everything attached to them (real residents are never touched)."""
-    from bot.reports.cli import run_with_database
-
-    try:
-        removed = run_with_database(lambda _settings, db: clear(db, ward))
-    except DemoError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"removed {removed} demo residents")

@@ -13,24 +13,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Tdp, Ward
-from bot.people.audit import Actor, record
 from bot.units.reference import TdpSpec, UnitsFile, WardSpec, load_units
 
 COLUMNS = ("ward", "ward_name", "tdp_number", "tdp_name", "adult_population", "households")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _COUNT = re.compile(r"^\d{1,3}(?:[., ]\d{3})+$|^\d+$")  # 1234, 1.234, 1 234
 
-units_app = typer.Typer(help="Wards and tổ dân phố: import the real list.", no_args_is_help=True)
-
-
-@units_app.callback()
-def _units() -> None:
-    """Wards and tổ dân phố (keeps `units` a command group even with one command)."""
 
 
 class UnitsCsvError(ValueError):
@@ -131,33 +123,3 @@ async def import_units(session: AsyncSession, units: UnitsFile) -> ImportResult:
         wards_created=len(set(codes) - existing_wards), wards_updated=len(set(codes) & existing_wards),
         tdps_created=len(wanted - existing_tdps), tdps_updated=len(wanted & existing_tdps),
         examples_left=sum(1 for key in examples if key not in wanted))
-
-
-@units_app.command("import")
-def import_command(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: " + ",".join(COLUMNS))) -> None:
-    """Create or update wards and TDPs from a CSV (all rows or none)."""
-    from bot.config import Settings
-    from bot.db.session import Database
-    from bot.reports.cli import run_with_database
-
-    try:
-        units = read_units_csv(file)
-    except UnitsCsvError as exc:
-        for problem in exc.problems:
-            typer.echo(f"error: {file.name}: {problem}", err=True)
-        typer.echo("nothing imported", err=True)
-        raise typer.Exit(1) from None
-
-    async def work(_settings: Settings, db: Database) -> ImportResult:
-        async with db.transaction() as session:
-            result = await import_units(session, units)
-            record(session, Actor.cli("units import"), "units.import", target=file.name[-160:],
-                   detail=f"{result.tdps_created} created, {result.tdps_updated} updated")
-            return result
-
-    result = run_with_database(work)
-    typer.echo(f"wards: {result.wards_created} created, {result.wards_updated} updated; "
-               f"TDPs: {result.tdps_created} created, {result.tdps_updated} updated")
-    if result.examples_left:
-        typer.echo(f"note: {result.examples_left} example TDP(s) of these wards were not in the file and keep "
-                   "their example figures")

@@ -1,19 +1,16 @@
-"""`bot report quarterly|annual|monthly`: export a report to XLSX + chart PNG and print the summary."""
+"""`bot report quarterly|annual|monthly`: a report to XLSX + chart PNG, and its summary printed."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Optional, TypeVar
+from typing import Any, Optional
 
 import typer
 
-from bot.config import Settings, load_settings
+from bot.cli.common import fail, with_database
+from bot.config import Settings
 from bot.db.session import Database
 from bot.people.audit import Actor
-
-T = TypeVar("T")
 
 report_app = typer.Typer(help="Progress reports per tổ dân phố (XLSX + chart).", no_args_is_help=True)
 
@@ -22,28 +19,11 @@ WARD = typer.Option(None, "--ward", help="Ward code (data/units.yaml), e.g. hung
 OUT = typer.Option(None, "--out", help="XLSX file to write (default var/reports/<kind>-<period>[-ward].xlsx).")
 
 
-def run_with_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    """Loads settings, migrates the database, runs `work`, closes the database."""
-    from bot.db.migrate import upgrade
-
-    settings = load_settings()
-    upgrade(settings.database_url)
-
-    async def main() -> T:
-        database = Database(settings.database_url)
-        try:
-            return await work(settings, database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(main())
-
-
 def _export(kind: str, year: int, quarter: int | None, month: int | None, ward: str | None,
             out: Path | None) -> None:
     from bot.reports.service import DEFAULT_DIR, UnknownWard, build_report
 
-    async def work(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    async def work(settings: Settings, db: Database) -> Any:
         target = out.expanduser() if out is not None else None
         return await build_report(
             db, settings, kind, year, quarter, month, ward,
@@ -51,10 +31,9 @@ def _export(kind: str, year: int, quarter: int | None, month: int | None, ward: 
             filename=target.name if target else None, actor=Actor.cli(f"report {kind}"))
 
     try:
-        files = run_with_database(work)
+        files = with_database(work)
     except UnknownWard as exc:
-        typer.echo(f"error: no ward with code '{exc}' (see data/units.yaml)", err=True)
-        raise typer.Exit(1) from None
+        raise fail(f"no ward with code '{exc}' (see data/units.yaml)") from None
     typer.echo(files.summary)
     typer.echo(f"XLSX: {files.xlsx}")
     typer.echo(f"PNG:  {files.chart_png}")
