@@ -1,0 +1,1 @@
+def validate(content_dir): return []
