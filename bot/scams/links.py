@@ -30,14 +30,11 @@ _ADDRESS = re.compile(
 )
 _IP = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 _TRAILING = ".,;:!?)]}'\"”’…"
-# Suffixes trusted for an address written without "http", "www" or a path. Others ("me", "so",
-# "la", "do", "to" …) are also Vietnamese words: "chị.Mẹ ơi" typed without a space is no link.
-_BARE_SUFFIXES = {
-    "vn", "com", "net", "org", "info", "biz", "top", "xyz", "vip", "online", "site", "app", "cc",
-    "link", "click", "shop", "store", "live", "club", "pro", "asia", "io", "co", "tk", "ml", "ga",
-    "cf", "gq", "icu", "cyou", "sbs", "work", "life", "fun", "ws", "cn", "ru", "ly", "gd", "gl",
-    "website", "space", "tech", "today", "monster", "buzz", "cloud", "press", "cam", "bond", "lol",
-    "mobi", "name", "tv", "cx", "pw", "su", "es", "uk", "us", "kr", "jp", "sg", "th", "kh", "la_",
+# Suffixes that are also Vietnamese words ("chị.Mẹ ơi", "có.Cô ơi" typed without a space): an
+# address ending in one counts only when written with "http", "www" or a path.
+_WORD_SUFFIXES = {
+    "ba", "bo", "by", "ca", "co", "cu", "de", "do", "ga", "gi", "hu", "la", "ma", "me", "mo", "na",
+    "ne", "no", "nu", "re", "sa", "se", "so", "to", "vi", "xin", "vin", "an", "am", "tu", "ai", "be",
 }
 _GOV_TOKENS = {"gov", "govvn", "gouv", "chinhphu"}
 _GENERIC_TOKENS = {"www", "m", "vn", "com", "net", "org", "online", "app", "login", "secure", "web"}
@@ -178,12 +175,12 @@ def analyse(text: str, scheme: str, host: str, path: str, rules: ScamRules) -> L
         sub, domain, suffix = split(ascii_host)
         if not suffix or not domain:
             return None
-        if not scheme and not path and suffix.split(".")[-1] not in _BARE_SUFFIXES and not foreign:
+        if not scheme and not path and suffix.split(".")[-1] in _WORD_SUFFIXES and not foreign:
             return None
         reg = registrable(ascii_host)
     if foreign:
         flags.add("punycode")
-    if path.lower().split("?")[0].split("#")[0].endswith(".apk"):
+    if path.lower().split("?")[0].split("#")[0].endswith(".apk") or "apk" in ascii_host.split("."):
         flags.add("apk")
     owner = None if "ip" in flags else _owner(ascii_host, rules)
     under_gov = any(ascii_host.endswith("." + s) for s in rules.official_suffixes)
