@@ -175,7 +175,7 @@ def analyse(text: str, scheme: str, host: str, path: str, rules: ScamRules) -> L
         sub, domain, suffix = split(ascii_host)
         if not suffix or not domain:
             return None
-        if not scheme and not path and suffix.split(".")[-1] in _WORD_SUFFIXES and not foreign:
+        if not scheme and not path and suffix.split(".")[-1] in _WORD_SUFFIXES:
             return None
         reg = registrable(ascii_host)
     if foreign:

@@ -181,6 +181,9 @@ def blind_pass_rates(practice: PracticeSet) -> dict[str, tuple[float, float]]:
         right = [says_scam(i) == i.is_scam for i in items]
         random_rate = _hypergeometric_at_least(len(items), sum(right), n, need)
         half_scam, half_real = n // 2, n - n // 2
+        if len(scams) < half_scam or len(real) < half_real:
+            rates[name] = (random_rate, random_rate)  # no half-and-half draw possible
+            continue
         a = _distribution(len(scams), sum(says_scam(i) for i in scams), half_scam)
         b = _distribution(len(real), sum(not says_scam(i) for i in real), half_real)
         balanced = sum(a[x] * b[y] for x in range(len(a)) for y in range(len(b)) if x + y >= need)
