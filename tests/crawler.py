@@ -25,7 +25,6 @@ from typing import Any, Protocol
 from babel.messages.pofile import read_po
 from sqlalchemy import select, update
 
-from bot.core.flow import flow
 from bot.core.messages import Incoming
 from bot.db.models import User
 
@@ -182,7 +181,7 @@ async def crawl(runtime: Any, adapter: Adapter, user: str, lang: str, *, typed: 
         report.screens.add(start.screen)
         while queue and report.transitions < max_transitions:
             snap = queue.popleft()
-            screen = flow.get(snap.screen)
+            screen = runtime.engine.flow.get(snap.screen)
             for option_id, label in snap.options:
                 key = (snap.screen, option_id.split(":")[0] if ":" in option_id else option_id)
                 if key in LAST:

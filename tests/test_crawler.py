@@ -30,7 +30,7 @@ from bot.channels.render import join_turn, utf16_len
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.handlers import ROUTERS, build_flow
 from bot.core.limits import InboundGuard, Limit
 from bot.core.messages import Incoming, Reply
 from bot.db.models import User
@@ -207,7 +207,7 @@ def seeds(world: dict[str, Any], who: str) -> dict[str, dict[str, Any]]:
     """The state each screen writes for itself, for screens no walk reached."""
     mentee = world["ids"]["resident"] if who == "mentor" else world["offline"]
     return {
-        **{name: {} for name in flow.screens},
+        **{name: {} for name in build_flow().screens},
         "lesson.step": {"lesson": "vneid-1", "step": 1}, "lesson.practice": {"lesson": "vneid-1"},
         "lesson.check": {"lesson": "vneid-1"}, "lesson.done": {"lesson": "vneid-1"},
         "topic.lessons": {"topic": "vneid"}, "quiz.intro": {"topic": "antoan"},
@@ -289,9 +289,10 @@ async def test_every_option_on_every_screen_works(tmp_path: Path, adapter_name: 
             total.transitions += report.transitions
             total.problems += report.problems
         total.screens |= recorder.entered
-    missing = set(flow.screens) - total.screens - {"deleted"}
+    screens = runtime.engine.flow.screens
+    missing = set(screens) - total.screens - {"deleted"}
     if adapter_name == "web":  # refused to every web identity: that refusal is the web's behaviour for them
-        missing -= {name for name, screen in flow.screens.items() if screen.requires is not None}
+        missing -= {name for name, screen in screens.items() if screen.requires is not None}
     print(f"\ncrawler {adapter_name}/{lang}: {len(total.screens)} screens, {total.transitions} transitions, "
           f"{len(total.problems)} problems")
     assert not total.problems, "\n".join(dict.fromkeys(total.problems))
@@ -311,15 +312,17 @@ async def test_the_crawler_fails_on_an_option_the_adapter_refuses(tmp_path: Path
 
 
 async def test_the_crawler_fails_on_a_screen_without_a_way_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.core.flow import Screen
-    from bot.handlers import menu
+    from bot.core.flow import Flow, Router
 
+    trapped = Router()
+
+    @trapped.screen("test.trap")
     async def trap(ctx: Ctx) -> None:
         ctx.say("Chọn một:", [ctx.opt("x", "path.yes")])
 
-    monkeypatch.setitem(flow.screens, "test.trap", Screen("test.trap", trap, "help.generic", False, False))
-    monkeypatch.setattr(menu, "ENTRIES", [menu.MenuEntry(0, "trap", "path.yes", "test.trap"), *menu.ENTRIES])
+    trapped.menu_entry(0, "trap", "path.yes", "test.trap")
     async with world(tmp_path, "web", "vi", monkeypatch) as (runtime, adapter, setup, _):
+        runtime.engine.flow = Flow.of(*(module.router for module in ROUTERS), trapped)
         report = await crawl(runtime, adapter, setup["people"]["resident"], "vi", typed=TYPED, seeds={},
                              limit_chars=LIMITS["web"])
     assert any("screen test.trap offers no way back" in problem for problem in report.problems), report.problems

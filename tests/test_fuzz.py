@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot.core.flow import flow
 from bot.core.limits import InboundGuard, Limit
 from bot.core.messages import Incoming
 from bot.db.models import User
@@ -101,7 +100,7 @@ async def test_ten_thousand_random_inputs_never_break_a_request(runtime, client,
     rng = random.Random(SEED)
     runtime.inbound = InboundGuard(Limit("inbound", 10**9, 10.0))  # the fuzzer types faster than any person
     runtime.settings.web_address_limit = 10**9
-    screens = sorted(flow.screens)
+    screens = sorted(runtime.engine.flow.screens)
     async with runtime.db.transaction() as session:
         admin = await grant_role(session, Actor("test", "test"), "telegram", "1", "admin", None)
         session.add(Mentor(user_id=admin.id, full_name="Mentor", organisation="tdp", status="approved"))

@@ -7,7 +7,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.flow import flow
+from bot.handlers import build_flow
 from bot.core.messages import Incoming
 from bot.db.models import User
 
@@ -25,7 +25,7 @@ def screens_with_data() -> list[tuple[str, dict]]:
     data = {"lesson.step": {"lesson": "vneid-1", "step": 1}, "lesson.practice": {"lesson": "vneid-1"},
             "lesson.check": {"lesson": "vneid-1"}, "lesson.done": {"lesson": "vneid-1"},
             "topic.lessons": {"topic": "vneid"}, "quiz.intro": {"topic": "antoan"}}
-    return [(name, data.get(name, {})) for name in sorted(flow.screens)]
+    return [(name, data.get(name, {})) for name in sorted(build_flow().screens)]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))

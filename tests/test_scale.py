@@ -56,19 +56,17 @@ PEOPLE = 50
 MESSAGES = 8
 
 
-def register_tally() -> None:
+def register_tally(runtime) -> None:  # type: ignore[no-untyped-def]
     """A screen that appends what was typed to the person's record: a lost or reordered turn shows at once."""
-    from bot.core.flow import flow
+    from bot.core.context import Screen
 
-    if flow.get(TALLY) is not None:
-        return
-
-    @flow.screen(TALLY, free_text=True)
     async def tally(ctx) -> None:  # type: ignore[no-untyped-def]
         seen = list(ctx.data.get("seen", []))
         await asyncio.sleep(random.uniform(0, 0.01))  # a turn takes a while: room for an overlap to do harm
         ctx.data["seen"] = [*seen, ctx.text]
         ctx.say(f"ok {ctx.text}", [Option("menu", "Menu")])
+
+    runtime.engine.flow.screens[TALLY] = Screen(TALLY, tally, "help.generic", True, False)
 
 
 async def add_people(db: Database, count: int, channel: str = "telegram", state: str = TALLY) -> None:
@@ -206,8 +204,8 @@ async def child_turns(config: dict[str, Any]) -> None:
     from bot.core.locks import KeyedLock
     from bot.scale.locks import SharedKeyedLock
 
-    register_tally()
     runtime = await _child_runtime(config)
+    register_tally(runtime)
     waiting: dict[str, deque[int]] = {}
     locks = runtime.engine.locks
     if config.get("lock") == "local":  # proves the test can fail: no shared lock
@@ -383,7 +381,6 @@ async def test_redis_going_away_loses_no_update_and_sending_resumes(
     from bot.app.runtime import build_runtime
     from bot.scale.limiter import SharedTokenBucket
 
-    register_tally()
     people, rounds = 20, 10
     caplog.set_level(logging.INFO, logger="bot.scale")
     async with private_redis() as redis, FakeTelegramServer(TOKEN) as tg:
@@ -392,6 +389,7 @@ async def test_redis_going_away_loses_no_update_and_sending_resumes(
         settings = make_settings(db.url, redis_url=redis["url"], telegram_bot_token=TOKEN,
                                  telegram_api_url=tg.base_url, telegram_rate=200.0)
         runtime = await build_runtime(settings, db=db, content=shipped_content(), load_reference=False)
+        register_tally(runtime)
         assert runtime.redis is not None
         runtime.redis.retry_after = 0.3
         bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))

@@ -64,7 +64,7 @@ class Runtime:
 async def build_runtime(
     settings: Settings, *, db: Database | None = None, content: Content | None = None, load_reference: bool = True
 ) -> Runtime:
-    import bot.handlers  # noqa: F401  (registers every screen)
+    from bot.handlers import build_flow
 
     database = db or Database(settings.database_url)
     services = Services(settings=settings, db=database, content=content or load_content())
@@ -81,4 +81,4 @@ async def build_runtime(
         services.limits = SharedCounter(link)
         if await link.ping():
             log.info("scale-out mode: per-person locks and rate limits shared through redis")
-    return Runtime(settings, services, Engine(services, locks), link)
+    return Runtime(settings, services, Engine(services, build_flow(), locks), link)

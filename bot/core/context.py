@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.flow import Screen, flow
 from bot.core.i18n import translate
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.db.models import AuditEntry, User
@@ -22,6 +21,36 @@ if TYPE_CHECKING:
 MAX_HOPS = 12
 HISTORY_LIMIT = 15
 T = TypeVar("T")
+Handler = Callable[["Ctx"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One step of the conversation (see `bot.core.flow.Router.screen`)."""
+
+    name: str
+    run: Handler
+    help_key: str
+    free_text: bool
+    handles_back: bool
+    requires: Right | None = None
+
+
+Visible = Callable[["Ctx"], Awaitable[bool]]
+Instead = Callable[["Ctx"], Awaitable["tuple[str, str] | None"]]
+"""(label key, screen) a menu entry shows and opens for this person instead of its own (or None)."""
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A choice of the main menu, leading to `screen` (see `bot.core.flow.Router.menu_entry`)."""
+
+    order: int
+    option_id: str
+    label_key: str
+    screen: str
+    visible: Visible | None = None
+    instead: Instead | None = None
 
 
 class FlowError(RuntimeError):
@@ -38,6 +67,10 @@ class Ctx:
     user: User
     incoming: Incoming
     identity: User = None  # type: ignore[assignment]  # the person's own account unless set
+    screens: Mapping[str, Screen] = field(default_factory=dict)
+    """Every screen of the conversation, by name (the engine's flow)."""
+    menu: Sequence[MenuEntry] = ()
+    """The main menu's entries, in order (the engine's flow)."""
     screen: str = "menu"
     data: dict[str, Any] = field(default_factory=dict)
     history: list[list[Any]] = field(default_factory=list)
@@ -78,6 +111,17 @@ class Ctx:
             await self.home(self.t(screen.requires.refused))
             return
         await screen.run(self)
+
+    def chosen(self, prefix: str) -> str | None:
+        """The value of a chosen option "<prefix>:<value>" ("lesson:vneid-2" → "vneid-2"), else None."""
+        if self.option is None or not self.option.startswith(prefix + ":"):
+            return None
+        return self.option[len(prefix) + 1:] or None
+
+    def chosen_id(self, prefix: str) -> int | None:
+        """The number of a chosen option "<prefix>:<n>" ("mentee:12" → 12), else None (also for "mentee:x")."""
+        value = self.chosen(prefix)
+        return int(value) if value is not None and value.isdigit() else None
 
     async def answer_once(self, key: str, ask: Callable[[], Awaitable[T]]) -> T:
         """`await ask()`, asked once per `reading()` block (the menu asks "is this a mentor?" twice)."""
@@ -157,7 +201,7 @@ class Ctx:
         await self._enter(self.screen, self.data)
 
     async def _enter(self, name: str, data: dict[str, Any]) -> None:
-        screen = flow.get(name)
+        screen = self.screens.get(name)
         if screen is None:
             raise FlowError(f"unknown screen {name!r}")
         self._hops += 1

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.context import Ctx
-from bot.core.flow import Screen, flow
+from bot.core.context import Screen
+from bot.core.flow import Flow
 from bot.core.locks import KeyedLock
 from bot.core.matching import global_action, match_option
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.services import Services
 from bot.db.models import ProcessedUpdate, User
-from bot.outbox.queue import take_inbox
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,9 @@ def _dump(options: list[Option]) -> list[dict[str, str]]:
 
 
 class Engine:
-    def __init__(self, services: Services, locks: KeyedLock | None = None) -> None:
+    def __init__(self, services: Services, flow: Flow, locks: KeyedLock | None = None) -> None:
         self.services = services
+        self.flow = flow
         self.locks = locks if locks is not None else KeyedLock()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -154,6 +155,8 @@ class Engine:
             session=session,
             user=user,
             identity=identity,
+            screens=self.flow.screens,
+            menu=self.flow.menu,
             new_identity=new_identity,
             incoming=incoming,
             screen=user.state or "",
@@ -163,8 +166,8 @@ class Engine:
         )
         shown = _options(state.get("options"))
         own = _options(state.get("screen_options")) or shown
-        for message in await take_inbox(session, user):
-            ctx.say(ctx.t("inbox.new", text=message.text), screen="inbox")
+        for before in self.flow.before_turn:
+            await before(ctx)
         await self._dispatch(ctx, shown, own)
         self._ensure_way_on(ctx)
         if not ctx.deleted and not ctx.forget:
@@ -172,7 +175,7 @@ class Engine:
         return ctx
 
     async def _dispatch(self, ctx: Ctx, shown: list[Option], own: list[Option]) -> None:
-        incoming, screen = ctx.incoming, flow.get(ctx.screen)
+        incoming, screen = ctx.incoming, self.flow.get(ctx.screen)
         text = (incoming.text or "").strip()
         if screen is None or self._is_start(incoming, text):
             await self._start(ctx, incoming, text)
@@ -217,7 +220,7 @@ class Engine:
         payload = incoming.start_payload
         if payload is None and text.startswith("/start "):
             payload = text.split(" ", 1)[1].strip()
-        for prefix, handler in flow.deep_links.items():
+        for prefix, handler in self.flow.deep_links.items():
             if payload and payload.startswith(prefix):
                 ctx.text, ctx.data = payload[len(prefix):], {}
                 await handler(ctx)
@@ -234,14 +237,14 @@ class Engine:
             await ctx.show_again()
             return
         ctx.option, ctx.entering = option_id, False
-        for prefix, handler in flow.option_prefixes.items():
+        for prefix, handler in self.flow.option_prefixes.items():
             if option_id.startswith(prefix):
                 await handler(ctx)
                 return
         await ctx.run(screen)
 
     async def _global(self, ctx: Ctx, action: str, shown: list[Option]) -> None:
-        screen = flow.get(ctx.screen)
+        screen = self.flow.get(ctx.screen)
         if action == "back" and screen is not None and screen.handles_back:
             await self._choose(ctx, screen, "back")
         elif action == "menu":
@@ -256,8 +259,8 @@ class Engine:
 
     async def _unmatched(self, ctx: Ctx, text: str, candidates: list[Option]) -> None:
         ctx.text = text
-        if flow.unmatched is not None:
-            await flow.unmatched(ctx, candidates)
+        if self.flow.unmatched is not None:
+            await self.flow.unmatched(ctx, candidates)
             return
         options = candidates + [ctx.opt(AGAIN, "engine.show_again"), ctx.opt("menu", "menu.back_to_menu")]
         ctx.say(ctx.t("engine.not_understood"), options, screen="fallback")

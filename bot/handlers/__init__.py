@@ -1,12 +1,16 @@
-"""Conversation features. Importing this package registers every screen with the flow."""
+"""Conversation features, one module per feature, each with its `router`; `build_flow` joins them."""
 
-from bot.handlers import (  # noqa: F401
+from __future__ import annotations
+
+from bot.core.flow import Flow
+from bot.handlers import (
     broadcast,
     certificates,
     codes,
     faq,
     help_request,
     household,
+    inbox,
     lessons,
     menu,
     mentor,
@@ -16,3 +20,11 @@ from bot.handlers import (  # noqa: F401
     settings,
     staff,
 )
+
+ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, help_request, codes, household, mentor, mentor_tools,
+           settings, staff, broadcast)
+
+
+def build_flow() -> Flow:
+    """The whole conversation: every feature's screens, menu entries, deep links and turn hooks."""
+    return Flow.of(*(module.router for module in ROUTERS))

@@ -10,13 +10,15 @@ from bot.broadcasts import service
 from bot.broadcasts.audience import Audience, UnknownUnit, count
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, parse_when
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.i18n import format_moment
 from bot.core.messages import Option
 from bot.db.models import Ward
 from bot.db.staff import Broadcast
 from bot.people.roles import STAFF, staff_tdp_scope
 from bot.units.reference import tdp_number
+
+router = Router()
 
 AUDIENCES = ("all", "uncertified", "not_started", "mentor", "learner", "tdp")
 
@@ -30,7 +32,7 @@ async def _audience(ctx: Ctx) -> Audience:
     return Audience(choice)
 
 
-@flow.screen("broadcast.compose", help="help.broadcast", free_text=True, requires=STAFF)
+@router.screen("broadcast.compose", help="help.broadcast", free_text=True, requires=STAFF)
 async def compose(ctx: Ctx) -> None:
     step = ctx.data.get("step", "text")
     if ctx.entering:
@@ -139,7 +141,7 @@ async def _confirm(ctx: Ctx) -> None:
     await ctx.replace("broadcast.list")
 
 
-@flow.screen("broadcast.list", help="help.broadcast", requires=STAFF)
+@router.screen("broadcast.list", help="help.broadcast", requires=STAFF)
 async def broadcast_list(ctx: Ctx) -> None:
     if ctx.option == "new":
         await ctx.go("broadcast.compose")

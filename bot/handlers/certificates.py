@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.i18n import format_short_day
 from bot.core.messages import Option
 from bot.db.learning import Certificate
-from bot.handlers.menu import menu_entry
 from bot.quiz import certificates as certs
+
+router = Router()
 
 MAX_NAME = 60
 
@@ -37,7 +38,7 @@ async def send_new_certificates(ctx: Ctx, topic_id: str) -> None:
         ctx.say(ctx.t("certificate.already"), screen="certificate")
 
 
-@flow.screen("certificate.name", help="help.certificate_name", free_text=True)
+@router.screen("certificate.name", help="help.certificate_name", free_text=True)
 async def certificate_name(ctx: Ctx) -> None:
     if ctx.entering:
         ctx.say(ctx.t("certificate.ask_name"), [ctx.opt("menu", "menu.back_to_menu")])
@@ -51,7 +52,7 @@ async def certificate_name(ctx: Ctx) -> None:
     await ctx.replace("certificates")
 
 
-@flow.screen("certificates", help="help.certificates")
+@router.screen("certificates", help="help.certificates")
 async def my_certificates(ctx: Ctx) -> None:
     owned = await certs.certificates_of(ctx.session, ctx.user.id)
     if ctx.option == "consent":
@@ -84,4 +85,4 @@ async def my_certificates(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options[:5] + [ctx.opt("menu", "menu.back_to_menu")])
 
 
-menu_entry(30, "certificates", "menu.certificates", "certificates")
+router.menu_entry(30, "certificates", "menu.certificates", "certificates")

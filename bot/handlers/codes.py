@@ -12,16 +12,17 @@ failed guess from an identity created by that very message leaves no row.
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.limits import Limit
 from bot.db.models import User
 from bot.db.network import Household, Mentor
-from bot.handlers.menu import menu_entry
 from bot.network import households
 from bot.network import mentors as net
 from bot.people import codes
 from bot.people.accounts import link
 from bot.people.roles import is_trusted
+
+router = Router()
 
 PER_IDENTITY = Limit("code-fail:identity", 5, 600.0)
 PER_CHANNEL = {"web": Limit("code-fail:channel", 10, 60.0)}
@@ -54,7 +55,7 @@ async def _failed(ctx: Ctx) -> None:
     ctx.say(ctx.t("code.unknown"), [ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
 
 
-@flow.screen("code.enter", help="help.code", free_text=True)
+@router.screen("code.enter", help="help.code", free_text=True)
 async def enter_code(ctx: Ctx) -> None:
     if ctx.entering:
         ctx.say(ctx.t("code.ask"), [ctx.opt("back", "nav.back")])
@@ -122,7 +123,7 @@ async def _approval(ctx: Ctx, found: codes.Redeemed) -> None:
     await ctx.home(ctx.t("mentor.approved_you"))
 
 
-@flow.deep_link("m_")
+@router.deep_link("m_")
 async def invite_link(ctx: Ctx) -> None:
     """Telegram `?start=m_<code>`: the same as typing the code."""
     await resolve_code(ctx, ctx.text or "")
@@ -136,7 +137,7 @@ async def _spend(ctx: Ctx) -> bool:
     return False
 
 
-@flow.screen("mentee.join", help="help.code")
+@router.screen("mentee.join", help="help.code")
 async def join_mentor(ctx: Ctx) -> None:
     mentor = await ctx.session.get(Mentor, int(ctx.data.get("mentor", 0)))
     if mentor is None or mentor.status != "approved":
@@ -163,7 +164,7 @@ async def join_mentor(ctx: Ctx) -> None:
             [ctx.opt("yes", "path.yes"), ctx.opt("no", "mentee.no_thanks")])
 
 
-@flow.screen("household.join", help="help.household")
+@router.screen("household.join", help="help.household")
 async def join_household(ctx: Ctx) -> None:
     household = await ctx.session.get(Household, int(ctx.data.get("household", 0)))
     if household is None:
@@ -192,4 +193,4 @@ async def _after_join(ctx: Ctx) -> None:
         await ctx.home()
 
 
-menu_entry(60, "code", "menu.code", "code.enter")
+router.menu_entry(60, "code", "menu.code", "code.enter")

@@ -11,13 +11,15 @@ import re
 
 from bot.core.context import Ctx
 from bot.core.engine import AGAIN
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.matching import fold, match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
-from bot.handlers.menu import ENTRIES, menu_entry, shown_to
+from bot.handlers.menu import shown_to
 from bot.content.search import Hit
 from bot.logs import mask
+
+router = Router()
 
 MIN_QUESTION = 3
 LESSON_NUMBER = re.compile(r"^(?:bai|bai hoc|hoc bai)\s*(\d{1,2})$")
@@ -56,7 +58,7 @@ async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Opti
     ctx.say(text, options[:6], screen="faq.answer")
 
 
-@flow.option_prefix("faq:")
+@router.option_prefix("faq:")
 async def chosen_faq(ctx: Ctx) -> None:
     entry = next((e for e in ctx.services.content.faq if e.id == ctx.option[4:]), None)
     if entry is None:
@@ -65,7 +67,7 @@ async def chosen_faq(ctx: Ctx) -> None:
     await show_hit(ctx, Hit("faq", entry.id, entry.question, 100.0), others=[], extra=_back_option(ctx))
 
 
-@flow.option_prefix("read:")
+@router.option_prefix("read:")
 async def chosen_lesson(ctx: Ctx) -> None:
     lesson_id = ctx.option[5:]
     if lesson_id not in ctx.services.content.lessons:
@@ -78,7 +80,7 @@ def _back_option(ctx: Ctx) -> list[Option]:
     return [] if ctx.screen in ("menu", "faq.ask") else [ctx.opt(AGAIN, "faq.back_to_step")]
 
 
-@flow.screen("faq.ask", help="help.faq", free_text=True)
+@router.screen("faq.ask", help="help.faq", free_text=True)
 async def ask(ctx: Ctx) -> None:
     if ctx.entering or not ctx.text:
         ctx.say(ctx.t("faq.ask"), [ctx.opt("menu", "menu.back_to_menu")])
@@ -95,12 +97,12 @@ async def no_answer(ctx: Ctx, text: str, candidates: list[Option] | None = None)
     ctx.say(ctx.t("faq.no_answer"), options[:6], screen="fallback")
 
 
-@flow.option_prefix("helper")
+@router.option_prefix("helper")
 async def to_helper(ctx: Ctx) -> None:
     await ctx.go("mentee.mine")
 
 
-@flow.on_unmatched
+@router.on_unmatched
 async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
     """Not a choice here: a main-menu word, then a question for the FAQ, else the closest choices."""
     text = ctx.text or ""
@@ -108,7 +110,7 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
         ctx.user.notifications_off = True
         ctx.say(ctx.t("notifications.stopped"), [ctx.opt("menu", "menu.back_to_menu")], screen="settings.notifications")
         return
-    menu_labels = {e.option_id: e for e in ENTRIES}
+    menu_labels = {e.option_id: e for e in ctx.menu}
     labels = [Option(e.option_id, ctx.t(e.label_key)) for e in menu_labels.values()]
     picked = match_option(text, labels, cutoff=88)
     if picked.option is not None:
@@ -152,4 +154,4 @@ async def open_topic_or_lesson(ctx: Ctx, text: str) -> bool:
     return True
 
 
-menu_entry(35, "faq", "menu.faq", "faq.ask")
+router.menu_entry(35, "faq", "menu.faq", "faq.ask")

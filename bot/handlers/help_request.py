@@ -8,16 +8,17 @@ from datetime import datetime, timezone
 from sqlalchemy import or_, select
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.models import User
 from bot.db.network import HelpRequest, Mentor
 from bot.handlers.mentor import _mentor
-from bot.handlers.menu import menu_entry
 from bot.logs import mask
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people.roles import MENTOR, STAFF_ROLES, TRUSTED_CHANNELS
+
+router = Router()
 
 MAX_QUESTION = 500
 
@@ -50,7 +51,7 @@ async def _helpers(ctx: Ctx) -> tuple[Mentor | None, list[int], str]:
     return None, staff, ctx.t("help_request.staff") if staff else ""
 
 
-@flow.screen("help_request.new", help="help.help_request", free_text=True)
+@router.screen("help_request.new", help="help.help_request", free_text=True)
 async def new_request(ctx: Ctx) -> None:
     if ctx.entering:
         _, recipients, who = await _helpers(ctx)
@@ -100,7 +101,7 @@ async def _send(ctx: Ctx) -> None:
         await ctx.home()
 
 
-@flow.screen("mentor.requests", help="help.mentor_requests", requires=MENTOR)
+@router.screen("mentor.requests", help="help.mentor_requests", requires=MENTOR)
 async def requests(ctx: Ctx) -> None:
     """Open questions for me: from my mentees, or from learners of my TDP without a mentor."""
     mentor = await _mentor(ctx)
@@ -130,7 +131,7 @@ async def _open_request_for(ctx: Ctx, mentor: Mentor, request_id: int) -> HelpRe
     return None
 
 
-@flow.screen("mentor.answer", help="help.mentor_requests", free_text=True, requires=MENTOR)
+@router.screen("mentor.answer", help="help.mentor_requests", free_text=True, requires=MENTOR)
 async def answer(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
     request = await _open_request_for(ctx, mentor, int(ctx.data.get("request", 0)))
@@ -154,7 +155,7 @@ async def answer(ctx: Ctx) -> None:
     await ctx.replace("mentor.requests")
 
 
-@flow.screen("mentee.mine", help="help.help_request")
+@router.screen("mentee.mine", help="help.help_request")
 async def my_mentor(ctx: Ctx) -> None:
     pairing = await net.active_pairing(ctx.session, ctx.user.id)
     mentor = await ctx.session.get(Mentor, pairing.mentor_id) if pairing else None
@@ -181,4 +182,4 @@ async def my_mentor(ctx: Ctx) -> None:
              ctx.opt("menu", "menu.back_to_menu")])
 
 
-menu_entry(40, "helper", "menu.ask_helper", "mentee.mine")
+router.menu_entry(40, "helper", "menu.ask_helper", "mentee.mine")

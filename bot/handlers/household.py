@@ -6,15 +6,16 @@ Joining with a code is in `bot.handlers.codes` ("Nhập mã"), with every other 
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
-from bot.handlers.menu import menu_entry
+from bot.core.flow import Router
 from bot.network import households
 from bot.people import codes
+
+router = Router()
 
 MAX_NAME = 60
 
 
-@flow.screen("household", help="help.household", free_text=True)
+@router.screen("household", help="help.household", free_text=True)
 async def household_home(ctx: Ctx) -> None:
     mine = await households.household_of(ctx.session, ctx.user.id)
     if mine is None:
@@ -58,4 +59,4 @@ async def _no_household(ctx: Ctx) -> None:
                                          ctx.opt("menu", "menu.back_to_menu")])
 
 
-menu_entry(50, "household", "menu.household", "household")
+router.menu_entry(50, "household", "menu.household", "household")

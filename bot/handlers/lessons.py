@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.messages import Option
-from bot.handlers.menu import menu_entry, menu_fact, person_fact
+from bot.handlers.menu import person_fact
 from bot.lessons import progress as prog
 from bot.content.models import Lesson
 from bot.lessons.path import next_lesson, path
+
+router = Router()
 
 LESSON_PAGE = 3
 """Lessons per screen: with "more", the topic's quiz and "back", six choices at most."""
@@ -43,7 +45,7 @@ async def start_lesson(ctx: Ctx, lesson: Lesson, step: int = 0) -> None:
     await ctx.go("lesson.step", lesson=lesson.id, step=step)
 
 
-@flow.screen("topic.list", help="help.topics")
+@router.screen("topic.list", help="help.topics")
 async def topic_list(ctx: Ctx) -> None:
     content, answers = _content(ctx), prog.answers_of(ctx.user, ctx.memory)
     if ctx.entering and not answers.known and not ctx.memory.get("path_asked"):
@@ -81,7 +83,7 @@ async def topic_list(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options[:5] + [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("path.start", help="help.path")
+@router.screen("path.start", help="help.path")
 async def path_start(ctx: Ctx) -> None:
     questions = ("has_smartphone", "uses_social", "vneid_active")
     index = int(ctx.data.get("q", 0))
@@ -130,7 +132,7 @@ async def _path_summary(ctx: Ctx) -> None:
              ctx.opt("back", "nav.back")])
 
 
-@flow.screen("topic.lessons", help="help.topic_lessons")
+@router.screen("topic.lessons", help="help.topic_lessons")
 async def topic_lessons(ctx: Ctx) -> None:
     content = _content(ctx)
     topic = content.topic(ctx.data.get("topic", ""))
@@ -171,7 +173,7 @@ async def topic_lessons(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options + [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("lesson.step", help="help.lesson", handles_back=True)
+@router.screen("lesson.step", help="help.lesson", handles_back=True)
 async def lesson_step(ctx: Ctx) -> None:
     content = _content(ctx)
     lesson = content.lessons.get(ctx.data.get("lesson", ""))
@@ -196,13 +198,13 @@ async def lesson_step(ctx: Ctx) -> None:
     await prog.record_step(ctx.session, ctx.user.id, lesson.id, lesson.topic, step)
     header = ctx.t("lessons.step_header", title=lesson.title, n=step + 1, total=len(lesson.steps))
     options = [ctx.opt("next", "lessons.next"), ctx.opt("back", "nav.back")]
-    if "help_request.new" in flow.screens:
+    if "help_request.new" in ctx.screens:
         options.append(ctx.opt("ask_mentor", "lessons.ask_mentor"))
     options.append(ctx.opt("menu", "menu.back_to_menu"))
     ctx.say(lesson.step_message(step, header), options)
 
 
-@flow.screen("lesson.practice", help="help.lesson", handles_back=True)
+@router.screen("lesson.practice", help="help.lesson", handles_back=True)
 async def lesson_practice(ctx: Ctx) -> None:
     lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
     if lesson is None:
@@ -230,7 +232,7 @@ def check_order(ctx: Ctx, count: int) -> list[int]:
     return order
 
 
-@flow.screen("lesson.check", help="help.check", handles_back=True)
+@router.screen("lesson.check", help="help.check", handles_back=True)
 async def lesson_check(ctx: Ctx) -> None:
     lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
     if lesson is None:
@@ -264,7 +266,7 @@ def source_lines(ctx: Ctx, lesson: Lesson) -> list[str]:
     return [ctx.t("lessons.sources"), *lines] if lines else []
 
 
-@flow.screen("lesson.done", help="help.lesson_done")
+@router.screen("lesson.done", help="help.lesson_done")
 async def lesson_done(ctx: Ctx) -> None:
     content = _content(ctx)
     lesson = content.lessons.get(ctx.data.get("lesson", ""))
@@ -289,7 +291,7 @@ async def lesson_done(ctx: Ctx) -> None:
     if lesson.general_advice:
         lines.append(ctx.t("lessons.general_advice"))
     options: list[Option] = []
-    if topic_done and content.questions.get(lesson.topic) and "quiz.intro" in flow.screens:
+    if topic_done and content.questions.get(lesson.topic) and "quiz.intro" in ctx.screens:
         options.append(ctx.opt("quiz", "lessons.quiz_now", topic=content.topic(lesson.topic).short))
     if following is not None:
         options.append(ctx.opt("next", "lessons.next_lesson", title=following.title))
@@ -297,7 +299,7 @@ async def lesson_done(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options)
 
 
-@flow.screen("lessons.resume", help="help.lesson")
+@router.screen("lessons.resume", help="help.lesson")
 async def resume(ctx: Ctx) -> None:
     current = prog.in_progress(await _progress(ctx))
     lesson = _content(ctx).lessons.get(current.lesson_id) if current else None
@@ -308,5 +310,4 @@ async def resume(ctx: Ctx) -> None:
     await ctx.replace("lesson.step", lesson=lesson.id, step=min(current.step, len(lesson.steps) - 1))
 
 
-menu_fact("open_lesson", prog.HAS_OPEN_LESSON)
-menu_entry(10, "learn", "menu.learn", "topic.list", instead=resume_instead)
+router.menu_entry(10, "learn", "menu.learn", "topic.list", instead=resume_instead)

@@ -11,16 +11,17 @@ import secrets
 import segno
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.i18n import format_short_day
 from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
-from bot.handlers.menu import menu_entry
 from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people import codes
 from bot.people.roles import CHAT_ACCOUNT, MENTOR, approved_mentor_of, is_staff
+
+router = Router()
 
 MAX_NAME = 60
 PAGE = 4
@@ -48,7 +49,7 @@ def _clean_name(text: str | None) -> str | None:
     return name if name and len(name) <= MAX_NAME and any(ch.isalpha() for ch in name) else None
 
 
-@flow.screen("mentor.apply", help="help.mentor_apply", free_text=True, requires=CHAT_ACCOUNT)
+@router.screen("mentor.apply", help="help.mentor_apply", free_text=True, requires=CHAT_ACCOUNT)
 async def apply(ctx: Ctx) -> None:
     existing = await net.mentor_of_user(ctx.session, ctx.identity.id)
     if ctx.entering:
@@ -93,7 +94,7 @@ async def _tell_staff(ctx: Ctx, mentor: Mentor) -> None:
                                                         org=ctx.t(f"org.{mentor.organisation}")))
 
 
-@flow.screen("mentor.home", help="help.mentor_home", requires=MENTOR)
+@router.screen("mentor.home", help="help.mentor_home", requires=MENTOR)
 async def home(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
     targets = {"invite": "mentor.invite", "offline": "mentor.offline", "session": "mentor.session",
@@ -119,7 +120,7 @@ async def home(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options + [ctx.opt("menu", "menu.back_to_menu")])
 
 
-@flow.screen("mentor.mentees", help="help.mentor_home", requires=MENTOR)
+@router.screen("mentor.mentees", help="help.mentor_home", requires=MENTOR)
 async def mentees(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
     if ctx.option and ctx.option.startswith("mentee:"):
@@ -137,7 +138,7 @@ async def mentees(ctx: Ctx) -> None:
     ctx.say(ctx.t("mentor.choose_mentee"), options + [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("mentor.invite", help="help.mentor_invite", requires=MENTOR)
+@router.screen("mentor.invite", help="help.mentor_invite", requires=MENTOR)
 async def invite(ctx: Ctx) -> None:
     """A fresh single-use code (and Telegram link, QR) each time: one invitation for one person."""
     mentor = await _mentor(ctx)
@@ -166,7 +167,7 @@ def invite_link(ctx: Ctx, code: str) -> str | None:
     return f"https://t.me/{username}?start=m_{code}" if username else None
 
 
-@flow.screen("mentor.offline", help="help.mentor_offline", free_text=True, requires=MENTOR)
+@router.screen("mentor.offline", help="help.mentor_offline", free_text=True, requires=MENTOR)
 async def offline(ctx: Ctx) -> None:
     """Name → age band → phone (optional) → "the person agreed in person" → registered."""
     mentor = await _mentor(ctx)
@@ -211,5 +212,5 @@ async def offline(ctx: Ctx) -> None:
         ctx.say(ctx.t("engine.not_understood"), [ctx.opt("back", "nav.back")])
 
 
-menu_entry(3, "mentor", "menu.mentor", "mentor.home")
-menu_entry(70, "become_mentor", "menu.become_mentor", "mentor.apply", visible=not_mentor)
+router.menu_entry(3, "mentor", "menu.mentor", "mentor.home")
+router.menu_entry(70, "become_mentor", "menu.become_mentor", "mentor.apply", visible=not_mentor)

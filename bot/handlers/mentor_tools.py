@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
 from bot.db.network import PLACES, HelpSession, HelpSessionAttendee
@@ -25,12 +25,14 @@ from bot.people.roles import MENTOR
 from bot.quiz import attempts
 from bot.quiz.certificates import issue_for_pass
 
+router = Router()
+
 MINUTES = (15, 30, 45, 60, 90)
 PICK_PAGE = 3
 """People per screen when ticking who came: with "all", "more" and "done", six choices at most."""
 
 
-@flow.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)
+@router.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)
 async def mentee_detail(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
     mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0)))
@@ -66,7 +68,7 @@ async def mentee_detail(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options)
 
 
-@flow.screen("mentor.session", help="help.mentor_session", free_text=True, requires=MENTOR)
+@router.screen("mentor.session", help="help.mentor_session", free_text=True, requires=MENTOR)
 async def session_log(ctx: Ctx) -> None:
     """Steps: attendees (group) → topic → lesson → minutes → place → quiz scores → saved in one go."""
     mentor = await _mentor(ctx)
@@ -158,7 +160,7 @@ async def save_session(ctx: Ctx, mentor, people) -> None:  # type: ignore[no-unt
     await ctx.replace("mentor.home")
 
 
-@flow.screen("mentor.quiz", help="help.mentor_quiz", requires=MENTOR)
+@router.screen("mentor.quiz", help="help.mentor_quiz", requires=MENTOR)
 async def quiz_together(ctx: Ctx) -> None:
     """The mentee answers aloud and the mentor taps each answer: the same bank, draw and pass mark as in
     chat, so a pass earns the mentee's certificate (shown to the mentor to print or show)."""

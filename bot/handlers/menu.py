@@ -2,63 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from functools import cache
+from sqlalchemy import ColumnElement, select
 
-from sqlalchemy import ColumnElement, Select, select
-
-from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.context import Ctx, MenuEntry
+from bot.core.flow import Router
 from bot.core.messages import Option
+from bot.lessons.progress import HAS_OPEN_LESSON
+
+router = Router()
 
 PAGE = 5
 
-
-Instead = Callable[[Ctx], Awaitable[tuple[str, str] | None]]
-"""(label key, screen) an entry shows and opens for this person instead of its own (or None)."""
-
-
-@dataclass(frozen=True)
-class MenuEntry:
-    order: int
-    option_id: str
-    label_key: str
-    screen: str
-    visible: Callable[[Ctx], Awaitable[bool]] | None = None
-    instead: Instead | None = None
-
-
-ENTRIES: list[MenuEntry] = []
-FACTS: dict[str, ColumnElement[bool]] = {}
-
-
-def menu_entry(order: int, option_id: str, label_key: str, screen: str,
-               visible: Callable[[Ctx], Awaitable[bool]] | None = None, instead: Instead | None = None) -> None:
-    """Features add themselves to the menu here; `visible` hides an entry from some people.
-
-    An entry whose screen requires a right is shown only to identities holding it. `instead`
-    changes what an entry says and opens (Học bài → Học tiếp) while keeping its place, so a
-    menu number means the same thing whatever the person's progress.
-    """
-    ENTRIES.append(MenuEntry(order, option_id, label_key, screen, visible, instead))
-    ENTRIES.sort(key=lambda entry: entry.order)
-
-
-def menu_fact(name: str, condition: ColumnElement[bool]) -> None:
-    """A yes/no about the person (a SQL condition on `:user_id`) that `visible` checks ask for with
-    `ctx.answer_once(name, …)`: the menu reads all of them in one query, not one query each."""
-    FACTS[name] = condition
-    _facts_query.cache_clear()
-
-
-@cache
-def _facts_query() -> Select:  # type: ignore[type-arg]
-    return select(*(condition.label(name) for name, condition in FACTS.items()))
+FACTS: dict[str, ColumnElement[bool]] = {"open_lesson": HAS_OPEN_LESSON}
+"""Yes/no questions about the person (SQL conditions on `:user_id`) the menu's entries ask with
+`person_fact`: read together in one query when the menu is built, not one query each."""
+_FACTS_QUERY = select(*(condition.label(name) for name, condition in FACTS.items()))
 
 
 async def person_fact(ctx: Ctx, name: str) -> bool:
-    """Fact `name` (see `menu_fact`) about this person: read with the others when the menu is built, else alone."""
+    """Fact `name` (see `FACTS`) about this person: read with the others when the menu is built, else alone."""
 
     async def read_alone() -> bool:
         return bool(await ctx.session.scalar(select(FACTS[name]), {"user_id": ctx.user.id}))
@@ -69,11 +31,11 @@ async def person_fact(ctx: Ctx, name: str) -> bool:
 async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
     with ctx.reading():  # `visible` checks only read, so a question two of them ask is asked once
         if FACTS:
-            facts = (await ctx.session.execute(_facts_query(), {"user_id": ctx.user.id})).one()
+            facts = (await ctx.session.execute(_FACTS_QUERY, {"user_id": ctx.user.id})).one()
             for name, value in facts._mapping.items():
                 ctx.known(name, bool(value))
         entries = []
-        for entry in ENTRIES:
+        for entry in ctx.menu:
             if not await shown_to(ctx, entry):
                 continue
             changed = await entry.instead(ctx) if entry.instead is not None else None
@@ -85,13 +47,13 @@ async def _entries_for(ctx: Ctx) -> list[MenuEntry]:
 
 async def shown_to(ctx: Ctx, entry: MenuEntry) -> bool:
     """Whether this person sees `entry` (it requires no right they lack, and its `visible` says yes)."""
-    screen = flow.get(entry.screen)
+    screen = ctx.screens.get(entry.screen)
     if screen is not None and screen.requires is not None and not await ctx.holds(screen.requires):
         return False
     return entry.visible is None or await entry.visible(ctx)
 
 
-@flow.screen("menu", help="help.menu")
+@router.screen("menu", help="help.menu")
 async def menu(ctx: Ctx) -> None:
     entries = await _entries_for(ctx)
     if not ctx.entering:
@@ -117,9 +79,9 @@ async def menu(ctx: Ctx) -> None:
     ctx.say(title, options)
 
 
-@flow.screen("help", help="help.menu")
+@router.screen("help", help="help.menu")
 async def help_screen(ctx: Ctx) -> None:
     ctx.say(ctx.t("help.how_to_use"), [ctx.opt("menu", "menu.back_to_menu")])
 
 
-menu_entry(90, "guide", "menu.help", "help")
+router.menu_entry(90, "guide", "menu.help", "help")

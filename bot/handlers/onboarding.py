@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.units.reference import find_tdp, tdps_of, wards
+
+router = Router()
 
 CONSENT_VERSION = "2026-11"
 AGE_BANDS = ("u16", "16-59", "60+")
@@ -25,7 +27,7 @@ async def give_consent(ctx: Ctx) -> None:
     ctx.user.consent_version = CONSENT_VERSION
 
 
-@flow.screen("onboarding.consent", help="help.onboarding.consent")
+@router.screen("onboarding.consent", help="help.onboarding.consent")
 async def consent(ctx: Ctx) -> None:
     options = [ctx.opt("agree", "onboarding.agree"), ctx.opt("later", "onboarding.later"),
                ctx.opt("details", "onboarding.details")]
@@ -44,7 +46,7 @@ async def consent(ctx: Ctx) -> None:
         ctx.say(ctx.t("privacy.details"), options)
 
 
-@flow.screen("onboarding.name", help="help.onboarding.name", free_text=True)
+@router.screen("onboarding.name", help="help.onboarding.name", free_text=True)
 async def name(ctx: Ctx) -> None:
     if ctx.entering:
         ctx.say(ctx.t("onboarding.ask_name"), [ctx.opt("skip", "onboarding.skip")])
@@ -62,7 +64,7 @@ async def name(ctx: Ctx) -> None:
     await _next(ctx, "onboarding.age")
 
 
-@flow.screen("onboarding.age", help="help.onboarding.age")
+@router.screen("onboarding.age", help="help.onboarding.age")
 async def age(ctx: Ctx) -> None:
     if ctx.entering:
         ctx.say(ctx.t("onboarding.ask_age"), [ctx.opt(band, f"age.{band}") for band in AGE_BANDS]
@@ -73,7 +75,7 @@ async def age(ctx: Ctx) -> None:
         await _next(ctx, "onboarding.ward")
 
 
-@flow.screen("onboarding.ward", help="help.onboarding.ward")
+@router.screen("onboarding.ward", help="help.onboarding.ward")
 async def ward(ctx: Ctx) -> None:
     if ctx.entering:
         options = [Option(f"w{w.id}", w.name) for w in await wards(ctx.session)][:4]
@@ -89,7 +91,7 @@ async def ward(ctx: Ctx) -> None:
         await ctx.go("onboarding.tdp", page=0, from_settings=bool(ctx.data.get("from_settings")))
 
 
-@flow.screen("onboarding.tdp", help="help.onboarding.tdp", free_text=True)
+@router.screen("onboarding.tdp", help="help.onboarding.tdp", free_text=True)
 async def tdp(ctx: Ctx) -> None:
     if ctx.user.ward_id is None:
         await ctx.replace("onboarding.ward")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
 from bot.handlers.certificates import send_new_certificates
-from bot.handlers.menu import menu_entry
 from bot.quiz import attempts, bank
+
+router = Router()
 
 
 def _bank(ctx: Ctx, topic_id: str):  # type: ignore[no-untyped-def]
@@ -21,7 +22,7 @@ def _question(ctx: Ctx, question_id: str):  # type: ignore[no-untyped-def]
     return ctx.services.content.question(question_id)
 
 
-@flow.screen("quiz.intro", help="help.quiz")
+@router.screen("quiz.intro", help="help.quiz")
 async def quiz_intro(ctx: Ctx) -> None:
     content = ctx.services.content
     if ctx.option and ctx.option.startswith("topic:"):
@@ -63,7 +64,7 @@ async def _attempt(ctx: Ctx) -> QuizAttempt | None:
     return attempt
 
 
-@flow.screen("quiz.question", help="help.quiz_question")
+@router.screen("quiz.question", help="help.quiz_question")
 async def quiz_question(ctx: Ctx) -> None:
     attempt = await _attempt(ctx)
     if attempt is None:
@@ -98,7 +99,7 @@ def question_screen(ctx: Ctx, attempt: QuizAttempt, question, order: list[int]) 
     return text, [Option(f"q{i}", label) for i, label in enumerate(labels)]
 
 
-@flow.screen("quiz.result", help="help.quiz_result")
+@router.screen("quiz.result", help="help.quiz_result")
 async def quiz_result(ctx: Ctx) -> None:
     attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
     content = ctx.services.content
@@ -137,7 +138,7 @@ async def quiz_result(ctx: Ctx) -> None:
              ctx.opt("menu", "menu.back_to_menu")])
 
 
-@flow.screen("quiz.review", help="help.quiz_result")
+@router.screen("quiz.review", help="help.quiz_result")
 async def quiz_review(ctx: Ctx) -> None:
     """The missed questions one at a time: the right answer, why, and the lesson to reread one tap away."""
     attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
@@ -168,4 +169,4 @@ async def quiz_review(ctx: Ctx) -> None:
             options + [ctx.opt("retry", "quiz.retry"), ctx.opt("back", "nav.back")])
 
 
-menu_entry(20, "quiz", "menu.quiz", "quiz.intro")
+router.menu_entry(20, "quiz", "menu.quiz", "quiz.intro")

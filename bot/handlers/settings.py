@@ -5,17 +5,18 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Option
 from bot.db.models import Tdp, User, Ward
-from bot.handlers.menu import menu_entry
 from bot.people import codes
 from bot.people.accounts import detach, linked_identities, new_link_code
 from bot.people.roles import is_trusted
 
+router = Router()
 
-@flow.screen("settings", help="help.settings")
+
+@router.screen("settings", help="help.settings")
 async def settings(ctx: Ctx) -> None:
     targets = {"profile": "settings.profile", "language": "settings.language", "privacy": "settings.privacy",
                "notifications": "settings.notifications", "delete": "settings.delete"}
@@ -32,7 +33,7 @@ async def settings(ctx: Ctx) -> None:
     ])
 
 
-@flow.screen("settings.profile", help="help.settings")
+@router.screen("settings.profile", help="help.settings")
 async def profile(ctx: Ctx) -> None:
     user = ctx.user
     if not user.has_consented:
@@ -65,7 +66,7 @@ async def profile(ctx: Ctx) -> None:
     )
 
 
-@flow.screen("settings.link", help="help.link")
+@router.screen("settings.link", help="help.link")
 async def link_accounts(ctx: Ctx) -> None:
     """The accounts linked to this person, a one-time code to link another, and unlinking.
 
@@ -105,7 +106,7 @@ async def link_accounts(ctx: Ctx) -> None:
     ctx.say(text, options + [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("settings.language", help="help.settings")
+@router.screen("settings.language", help="help.settings")
 async def language(ctx: Ctx) -> None:
     if not ctx.entering and ctx.option in LANGUAGES:
         ctx.user.locale = ctx.option
@@ -117,7 +118,7 @@ async def language(ctx: Ctx) -> None:
                                                 ctx.opt("back", "nav.back")])
 
 
-@flow.screen("settings.privacy", help="help.settings")
+@router.screen("settings.privacy", help="help.settings")
 async def privacy(ctx: Ctx) -> None:
     if ctx.option == "consent":
         await ctx.go("onboarding.consent", again=True)
@@ -131,7 +132,7 @@ async def privacy(ctx: Ctx) -> None:
             options + [ctx.opt("delete", "settings.delete"), ctx.opt("back", "nav.back")])
 
 
-@flow.screen("settings.notifications", help="help.settings")
+@router.screen("settings.notifications", help="help.settings")
 async def notifications(ctx: Ctx) -> None:
     if ctx.option in ("on", "off"):
         ctx.user.notifications_off = ctx.option == "off"
@@ -145,7 +146,7 @@ async def notifications(ctx: Ctx) -> None:
              ctx.opt("back", "nav.back")])
 
 
-@flow.screen("settings.delete", help="help.delete")
+@router.screen("settings.delete", help="help.delete")
 async def delete_my_data(ctx: Ctx) -> None:
     if ctx.option == "confirm":
         await erase_user(ctx)
@@ -180,4 +181,4 @@ async def erase_user(ctx: Ctx) -> None:
     ctx.user.locale = lang
 
 
-menu_entry(80, "settings", "menu.settings", "settings")
+router.menu_entry(80, "settings", "menu.settings", "settings")

@@ -12,19 +12,20 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.core.context import Ctx
-from bot.core.flow import flow
+from bot.core.flow import Router
 from bot.core.i18n import WARD_TZ
 from bot.core.messages import Attachment, Option
 from bot.db.models import Tdp, User
 from bot.db.network import Mentor, Mentorship
-from bot.handlers.menu import menu_entry
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people.roles import ADMIN, ROLES, STAFF, TRUSTED_CHANNELS, grant_role, is_admin, staff_tdp_scope
 from bot.units.reference import tdp_number
 
+router = Router()
 
-@flow.screen("staff.home", help="help.staff", requires=STAFF)
+
+@router.screen("staff.home", help="help.staff", requires=STAFF)
 async def staff_home(ctx: Ctx) -> None:
     targets = {"broadcast": "broadcast.compose", "broadcasts": "broadcast.list", "report": "staff.report",
                "mentors": "staff.mentors", "network": "staff.network", "roles": "staff.roles"}
@@ -40,7 +41,7 @@ async def staff_home(ctx: Ctx) -> None:
     ctx.say(ctx.t("staff.title", pending=pending or 0), options)
 
 
-@flow.screen("staff.roles", help="help.staff_roles", free_text=True, requires=ADMIN)
+@router.screen("staff.roles", help="help.staff_roles", free_text=True, requires=ADMIN)
 async def roles(ctx: Ctx) -> None:
     """Admins give roles in chat: "telegram:123456 staff" or "zalo:abc tdp-leader 5"."""
     if ctx.entering or not ctx.text:
@@ -64,7 +65,7 @@ async def roles(ctx: Ctx) -> None:
     ctx.say(ctx.t("staff.roles_done", who=f"{channel}:{external}", role=role), [ctx.opt("back", "nav.back")])
 
 
-@flow.screen("staff.mentors", help="help.staff", requires=STAFF)
+@router.screen("staff.mentors", help="help.staff", requires=STAFF)
 async def mentor_applications(ctx: Ctx) -> None:
     if ctx.option == "code":
         code = await net.new_approval_code(ctx.session, ctx.actor)
@@ -92,7 +93,7 @@ async def mentor_applications(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), options + [ctx.opt("code", "staff.make_code"), ctx.opt("back", "nav.back")])
 
 
-@flow.screen("staff.network", help="help.staff", requires=STAFF)
+@router.screen("staff.network", help="help.staff", requires=STAFF)
 async def network(ctx: Ctx) -> None:
     """Mentors per TDP and below target, learners without a mentor, pairs per organisation; assign one."""
     scope = staff_tdp_scope(ctx.identity)
@@ -138,7 +139,7 @@ async def _active_count(ctx: Ctx, mentor_id: int) -> int:
         Mentorship.mentor_id == mentor_id, Mentorship.ended_at.is_(None))) or 0)
 
 
-@flow.screen("staff.report", help="help.staff", requires=STAFF)
+@router.screen("staff.report", help="help.staff", requires=STAFF)
 async def report(ctx: Ctx) -> None:
     now = datetime.now(WARD_TZ)
     choices = {"quarter": ("quarterly", {"quarter": (now.month - 1) // 3 + 1}),
@@ -158,4 +159,4 @@ async def report(ctx: Ctx) -> None:
                                            ctx.opt("year", "staff.this_year"), ctx.opt("back", "nav.back")])
 
 
-menu_entry(1, "staff", "menu.staff", "staff.home")
+router.menu_entry(1, "staff", "menu.staff", "staff.home")
