@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer, unused_port
 from sqlalchemy import select
 
 from bot.channels import telegram as telegram_channel
-from bot.channels import web as web_channel
+from bot.web import api as web_channel
 from bot.channels import zalo as zalo_channel
 from bot.channels.render import join_turn, utf16_len
 from bot.channels.telegram import TelegramChannel

@@ -9,7 +9,7 @@ import uuid
 
 from sqlalchemy import func, select, update
 
-from bot.channels.web import reply_json
+from bot.web.api import reply_json
 from bot.core.limits import InboundGuard, Limit
 from bot.core.messages import Incoming
 from bot.db.learning import Certificate, LessonProgress, QuizAttempt

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.channels.render import numbered, split_text, utf16_len, with_numbered_options
-from bot.channels.sender import BULK, REPLY, Failure, Outcome, Sender, TokenBucket
+from bot.channels.sender import BULK, REPLY, Failure, Outcome, Sender
+from bot.core.limits import TokenBucket
 from bot.channels.telegram import classify
 from bot.core.messages import Option
 from bot.db.models import User

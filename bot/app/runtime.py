@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.channels.sender import RateLimiter, TokenBucket
 from bot.config import Settings
 from bot.core.engine import Engine
-from bot.core.limits import InboundGuard
+from bot.core.limits import InboundGuard, RateLimiter, TokenBucket
 from bot.core.locks import KeyedLock
 from bot.core.services import Services
 from bot.db.session import Database

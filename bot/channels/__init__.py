@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from bot.channels.sender import Outcome
     from bot.core.messages import Reply
-    from bot.app.runtime import Runtime
+    from bot.channels.host import Host
 
 
 class Channel(Protocol):
@@ -49,7 +49,7 @@ class Channels:
 
 
 async def start_channels(
-    runtime: Runtime, app: web.Application | None, *, receive: bool = True, **options: Any
+    runtime: Host, app: web.Application | None, *, receive: bool = True, **options: Any
 ) -> Channels:
     """Starts Telegram and Zalo when their tokens are set; `options` go to each adapter (tests, bench).
 

@@ -29,7 +29,7 @@ from bot.config import SettingsError
 from bot.core.limits import Admission
 from bot.core.messages import Incoming, Option, Reply
 from bot.logs import mask
-from bot.app.runtime import Runtime
+from bot.channels.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class PushChannel:
     secret_setting: str
     """The setting holding the webhook secret, e.g. "telegram_webhook_secret"."""
 
-    def __init__(self, runtime: Runtime, sender: Sender, polling_timeout: int) -> None:
+    def __init__(self, runtime: Host, sender: Sender, polling_timeout: int) -> None:
         self.runtime = runtime
         self.sender = sender
         self.webhook_mode = runtime.settings.public_base_url is not None

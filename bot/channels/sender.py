@@ -31,10 +31,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sqlalchemy import update
 
+from bot.core.limits import RateLimiter, TokenBucket
 from bot.db.models import User
 from bot.db.session import Database
 from bot.logs import mask
@@ -70,35 +71,6 @@ class Failure:
 
 Deliver = Callable[[str, Any], Awaitable[object]]
 Classify = Callable[[BaseException], Failure]
-
-
-class RateLimiter(Protocol):
-    """Sends per second for a key (the channel); a Redis-backed one can share it between processes."""
-
-    async def acquire(self, key: str) -> None: ...
-
-
-class TokenBucket:
-    """In-process limiter: `rate` per second per key, at most `burst` at once.
-
-    Each caller reserves the next free slot before sleeping, so concurrent
-    callers never share a slot and a cancelled wait only wastes its own.
-    """
-
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.interval = 1.0 / rate
-        self.burst = burst
-        self._next: dict[str, float] = {}
-
-    async def acquire(self, key: str) -> None:
-        now = time.monotonic()
-        slot = max(self._next.get(key, now), now)
-        self._next[key] = slot + self.interval
-        wait = slot - (self.burst - 1) * self.interval - now
-        if wait > 0:
-            await asyncio.sleep(wait)
 
 
 class Typing:

@@ -59,7 +59,7 @@ from bot.channels.telegram_updates import Said, Tapped, read_update
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
-from bot.app.runtime import Runtime
+from bot.channels.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class TelegramChannel(PushChannel):
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Host,
         *,
         bot: Bot | None = None,
         per_chat_interval: float = PER_CHAT_INTERVAL,

@@ -35,7 +35,7 @@ from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure,
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.logs import mask
-from bot.app.runtime import Runtime
+from bot.channels.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ class ZaloChannel(PushChannel):
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Host,
         *,
         client: ZaloClient | None = None,
         per_chat_interval: float = PER_CHAT_INTERVAL,

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from itertools import permutations
 
 from bot.core.matching import fold
-from bot.content.models import QuizQuestion
-from bot.quiz.bank import QUESTIONS_PER_ATTEMPT
+from bot.content.models import QUESTIONS_PER_ATTEMPT, QuizQuestion
 
 Dist = dict[int, float]  # option index in the bank -> chance the strategy picks it
 Picker = Callable[[QuizQuestion], Dist]

@@ -60,14 +60,6 @@ class Content:
     files: dict[str, Path] = field(default_factory=dict)
     _index: Any = field(default=None, repr=False, compare=False)
 
-    def search_index(self):  # type: ignore[no-untyped-def]
-        """The free-text search over FAQ and lessons, built once per loaded content."""
-        if self._index is None:
-            from bot.content.search import SearchIndex
-
-            self._index = SearchIndex.build(self)
-        return self._index
-
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 

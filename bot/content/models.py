@@ -17,6 +17,9 @@ def check_answer(answer: int, options: list[str]) -> None:
         raise ValueError(f"answer {answer} is not an index of the {len(options)} options")
 
 
+QUESTIONS_PER_ATTEMPT = 10
+"""Questions a quiz draws from its topic's bank (the content check simulates the same draw)."""
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -284,3 +284,10 @@ class SearchIndex:
                 hits.append(Hit(doc.kind, doc.id, doc.title, round(score, 1)))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:limit]
+
+
+def index_of(content: Content) -> SearchIndex:
+    """The free-text search over `content`'s FAQ and lessons, built once per loaded content."""
+    if content._index is None:
+        content._index = SearchIndex.build(content)
+    return content._index  # type: ignore[no-any-return]

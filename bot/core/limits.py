@@ -12,6 +12,7 @@ per-process one anyway.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -100,3 +101,32 @@ class InboundGuard:
         if seen <= self.limit.burst:
             return Admission.ACCEPT
         return Admission.NOTICE if seen == self.limit.burst + 1 else Admission.DROP
+
+
+class RateLimiter(Protocol):
+    """Sends per second for a key (the channel); a Redis-backed one can share it between processes."""
+
+    async def acquire(self, key: str) -> None: ...
+
+
+class TokenBucket:
+    """In-process limiter: `rate` per second per key, at most `burst` at once.
+
+    Each caller reserves the next free slot before sleeping, so concurrent
+    callers never share a slot and a cancelled wait only wastes its own.
+    """
+
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.interval = 1.0 / rate
+        self.burst = burst
+        self._next: dict[str, float] = {}
+
+    async def acquire(self, key: str) -> None:
+        now = time.monotonic()
+        slot = max(self._next.get(key, now), now)
+        self._next[key] = slot + self.interval
+        wait = slot - (self.burst - 1) * self.interval - now
+        if wait > 0:
+            await asyncio.sleep(wait)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.limits import Counter, LocalCounter
 from bot.db.session import Database
-from bot.content.loader import Content
+
+if TYPE_CHECKING:
+    from bot.content.loader import Content
 
 
 @dataclass

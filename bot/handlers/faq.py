@@ -16,7 +16,7 @@ from bot.core.matching import fold, match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import shown_to
-from bot.content.search import Hit
+from bot.content.search import index_of, Hit
 from bot.logs import mask
 
 router = Router()
@@ -34,7 +34,7 @@ def _hit_option(hit: Hit) -> Option:
 
 async def answer(ctx: Ctx, query: str, *, extra: list[Option] | None = None) -> bool:
     """Replies with the best answer and up to 3 other likely ones; False when nothing fits."""
-    hits = ctx.services.content.search_index().search(query, limit=4)
+    hits = index_of(ctx.services.content).search(query, limit=4)
     if not hits:
         return False
     await show_hit(ctx, hits[0], others=[_hit_option(h) for h in hits[1:]], extra=extra)
@@ -120,7 +120,7 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
             return
     if await open_topic_or_lesson(ctx, text):
         return
-    hits = ctx.services.content.search_index().search(text, limit=4)
+    hits = index_of(ctx.services.content).search(text, limit=4)
     if hits and (hits[0].score >= CONFIDENT or not candidates):
         await show_hit(ctx, hits[0], others=[_hit_option(h) for h in hits[1:]], extra=_back_option(ctx))
         return

@@ -6,9 +6,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.content.models import QuizQuestion
+from bot.content.models import QUESTIONS_PER_ATTEMPT, QuizQuestion
 
-QUESTIONS_PER_ATTEMPT = 10
 LETTERS = "ABCD"
 
 

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 
-from bot.channels.sender import TokenBucket
+from bot.core.limits import TokenBucket
 from bot.scale.link import FAILURES, RedisLink
 
 log = logging.getLogger(__name__)

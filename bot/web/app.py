@@ -7,8 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels import web as web_channel
-from bot.app.runtime import Runtime
+from bot.web import api
+from bot.channels.host import Host
 from bot.web import live, verify
 from bot.web.keys import RUNTIME
 
@@ -55,21 +55,21 @@ async def errors_as_json(request: web.Request, handler):  # type: ignore[no-unty
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
-        return web_channel.error(413, "too_large", "Nội dung gửi lên quá lớn.")
+        return api.error(413, "too_large", "Nội dung gửi lên quá lớn.")
     except web.HTTPNotFound:
         if request.match_info.route.resource is not None:
             raise  # a route that answered 404 itself (a missing file) keeps its own answer
         if request.path.startswith("/api/"):
-            return web_channel.error(404, "not_found", "Không có địa chỉ này.")
+            return api.error(404, "not_found", "Không có địa chỉ này.")
         return verify.not_found_page()
     except web.HTTPException:
         raise
     except Exception:
         log.exception("request %s %s failed", request.method, request.path)
-        return web_channel.error(500, "server_error", "Máy chủ đang gặp trục trặc. Bạn thử lại sau ít phút nhé.")
+        return api.error(500, "server_error", "Máy chủ đang gặp trục trặc. Bạn thử lại sau ít phút nhé.")
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Host) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
     app[RUNTIME] = runtime
     app.router.add_get("/", index)
@@ -77,7 +77,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get(f"/files/{_FILE_NAME}", files)
     app.router.add_static("/static/", STATIC)
-    web_channel.setup(app)
+    api.setup(app)
     live.setup(app)
     verify.setup(app)
     return app

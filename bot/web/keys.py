@@ -8,10 +8,10 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.core.limits import LocalCounter
-    from bot.app.runtime import Runtime
+    from bot.channels.host import Host
     from bot.web.live_hub import LiveHub
 
-RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+RUNTIME: web.AppKey[Host] = web.AppKey("runtime")
 ADDRESSES: web.AppKey[LocalCounter] = web.AppKey("addresses")
 """Requests per client address on the web API (counted in this process)."""
 LIVE: web.AppKey[LiveHub] = web.AppKey("live")

@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.channels.web import ADDRESS_WINDOW, TOO_MANY, client_address
+from bot.web.api import ADDRESS_WINDOW, TOO_MANY, client_address
 from bot.web.keys import ADDRESSES, LIVE, RUNTIME
 from bot.web.live_hub import LiveHub, Stream, event_json
 

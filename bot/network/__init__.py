@@ -1,0 +1,1 @@
+"""The Đại sứ số network: mentors, their mentees, help given, households."""
