@@ -36,7 +36,7 @@ EDGES = ["\x00", "\ud800", "\udfff", "\u202e", "\u200b", "\ufeff", "e\u0301\u030
          "\t", "'; DROP TABLE users; --", "<script>alert(1)</script>", "{{placeholder}}", "%s%s%n", "\\u0000"]
 OPTIONS = ["menu", "back", "help", "cancel", "again", "next", "more", "yes", "no", "confirm", "urgent", "now",
            "60+", "u16", "16-59", "topic:vneid", "lesson:vneid-1", "lesson:nope", "faq:xyz", "read:nope", "cert:999",
-           "mentee:1", "mentee:-1", "mentee:x", "m:5", "req:1", "y:1", "n:1", "assign:1", "cancel:1", "w1", "t1",
+           "mentee:1", "mentee:-1", "mentee:x", "m:5", "req:1", "y:1", "n:1", "assign:1", "cancel:1", "w1", "t1", "w99999", "t99999", "q9", "a9",
            "unlink:1", "q0", "a1", "min:15", "min:x", "topic:", "lesson:", "quarter", "code", "invite", "leave"]
 
 

@@ -123,6 +123,13 @@ class Ctx:
         value = self.chosen(prefix)
         return int(value) if value is not None and value.isdigit() else None
 
+    def chosen_number(self, prefix: str, below: int | None = None) -> int | None:
+        """The number of a compact option "<prefix><n>" ("q2" → 2), at most `below` - 1 when given, else None."""
+        if self.option is None or not self.option.startswith(prefix) or not self.option[len(prefix):].isdigit():
+            return None
+        number = int(self.option[len(prefix):])
+        return number if below is None or number < below else None
+
     async def answer_once(self, key: str, ask: Callable[[], Awaitable[T]]) -> T:
         """`await ask()`, asked once per `reading()` block (the menu asks "is this a mentor?" twice)."""
         if self._answers is None:

@@ -146,8 +146,8 @@ async def broadcast_list(ctx: Ctx) -> None:
     if ctx.option == "new":
         await ctx.go("broadcast.compose")
         return
-    if ctx.option and ctx.option.startswith("cancel:"):
-        withdrawn = await service.cancel(ctx.session, int(ctx.option[7:]), ctx.actor)
+    if (cancelled := ctx.chosen_id("cancel")) is not None:
+        withdrawn = await service.cancel(ctx.session, cancelled, ctx.actor)
         ctx.say(ctx.t("broadcast.cancelled", n=max(withdrawn, 0)))
     rows = list(await ctx.session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(4)))
     lines = [ctx.t("broadcast.list_title") if rows else ctx.t("broadcast.none")]

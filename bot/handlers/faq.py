@@ -60,7 +60,7 @@ async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Opti
 
 @router.option_prefix("faq:")
 async def chosen_faq(ctx: Ctx) -> None:
-    entry = next((e for e in ctx.services.content.faq if e.id == ctx.option[4:]), None)
+    entry = next((e for e in ctx.services.content.faq if e.id == ctx.chosen("faq")), None)
     if entry is None:
         await ctx.show_again()
         return
@@ -69,8 +69,8 @@ async def chosen_faq(ctx: Ctx) -> None:
 
 @router.option_prefix("read:")
 async def chosen_lesson(ctx: Ctx) -> None:
-    lesson_id = ctx.option[5:]
-    if lesson_id not in ctx.services.content.lessons:
+    lesson_id = ctx.chosen("read")
+    if lesson_id is None or lesson_id not in ctx.services.content.lessons:
         await ctx.show_again()
         return
     await ctx.go("lesson.step", lesson=lesson_id, step=0)

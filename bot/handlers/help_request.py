@@ -105,8 +105,8 @@ async def _send(ctx: Ctx) -> None:
 async def requests(ctx: Ctx) -> None:
     """Open questions for me: from my mentees, or from learners of my TDP without a mentor."""
     mentor = await _mentor(ctx)
-    if ctx.option and ctx.option.startswith("req:"):
-        await ctx.go("mentor.answer", request=int(ctx.option[4:]))
+    if (request_id := ctx.chosen_id("req")) is not None:
+        await ctx.go("mentor.answer", request=request_id)
         return
     mine = [HelpRequest.mentor_id == mentor.id]
     if mentor.tdp_id is not None:  # learners of my TDP who have no mentor reach the TDP's team

@@ -60,8 +60,8 @@ async def topic_list(ctx: Ctx) -> None:
         step = current.step if current is not None and current.lesson_id == suggested.id else 0
         await start_lesson(ctx, suggested, step)
         return
-    if ctx.option and ctx.option.startswith("topic:"):
-        await ctx.go("topic.lessons", topic=ctx.option[6:], page=0)
+    if (topic_id := ctx.chosen("topic")) is not None:
+        await ctx.go("topic.lessons", topic=topic_id, page=0)
         return
     lines = [ctx.t("lessons.topics_title")]
     options: list[Option] = []
@@ -141,8 +141,8 @@ async def topic_lessons(ctx: Ctx) -> None:
         return
     lessons = content.lessons_by_topic.get(topic.id, [])
     ctx.memory["topic"] = topic.id  # "bài 2" typed later means lesson 2 of this topic
-    if ctx.option and ctx.option.startswith("lesson:"):
-        lesson = content.lessons.get(ctx.option[7:])
+    if (lesson_id := ctx.chosen("lesson")) is not None:
+        lesson = content.lessons.get(lesson_id)
         if lesson is not None:
             row = (await _progress(ctx)).get(lesson.id)
             await start_lesson(ctx, lesson, row.step if row is not None and row.completed_at is None else 0)
@@ -242,8 +242,7 @@ async def lesson_check(ctx: Ctx) -> None:
         await ctx.replace("lesson.practice", lesson=lesson.id)
         return
     check = lesson.check
-    if ctx.option and ctx.option.startswith("a") and ctx.option[1:].isdigit() and int(ctx.option[1:]) < len(check.options):
-        chosen = int(ctx.option[1:])
+    if (chosen := ctx.chosen_number("a", below=len(check.options))) is not None:
         correct = chosen == check.answer
         await prog.complete(ctx.session, ctx.user.id, lesson.id, lesson.topic, correct)
         verdict = ctx.t("lessons.right") if correct else ctx.t("lessons.wrong", answer=check.options[check.answer])

@@ -123,8 +123,8 @@ async def home(ctx: Ctx) -> None:
 @router.screen("mentor.mentees", help="help.mentor_home", requires=MENTOR)
 async def mentees(ctx: Ctx) -> None:
     mentor = await _mentor(ctx)
-    if ctx.option and ctx.option.startswith("mentee:"):
-        await ctx.go("mentor.mentee", mentee=int(ctx.option[7:]))
+    if (mentee_id := ctx.chosen_id("mentee")) is not None:
+        await ctx.go("mentor.mentee", mentee=mentee_id)
         return
     rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx))
     page = int(ctx.data.get("page", 0)) + (1 if ctx.option == "more" else 0)

@@ -77,8 +77,7 @@ async def session_log(ctx: Ctx) -> None:
     if step == "attendees":
         rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx))
         page = int(ctx.data.get("page", 0))
-        if ctx.option and ctx.option.startswith("m:"):  # a tap ticks, a second tap unticks
-            person = int(ctx.option[2:])
+        if (person := ctx.chosen_id("m")) is not None:  # a tap ticks, a second tap unticks
             attendees = [a for a in attendees if a != person] if person in attendees else attendees + [person]
             ctx.data["attendees"] = attendees
         elif ctx.option == "all":
@@ -98,16 +97,16 @@ async def session_log(ctx: Ctx) -> None:
                     [ctx.opt("all", "session.all"), *options, ctx.opt("done", "session.done")])
             return
     if step == "topic":
-        if ctx.option and ctx.option.startswith("topic:"):
-            ctx.data.update(step="lesson", topic=ctx.option[6:])
+        if (topic_id := ctx.chosen("topic")) is not None:
+            ctx.data.update(step="lesson", topic=topic_id)
             step = "lesson"
         else:
             ctx.say(ctx.t("session.topic"), [Option(f"topic:{t.id}", t.short) for t in content.topics][:6])
             return
     if step == "lesson":
         lessons = content.lessons_by_topic.get(ctx.data["topic"], [])
-        if ctx.option and ctx.option.startswith("lesson:"):
-            ctx.data.update(step="minutes", lesson=ctx.option[7:])
+        if (lesson_id := ctx.chosen("lesson")) in content.lessons:
+            ctx.data.update(step="minutes", lesson=lesson_id)
             step = "minutes"
         else:
             number = prog_number(ctx.text)
@@ -121,8 +120,8 @@ async def session_log(ctx: Ctx) -> None:
                 return
     if step == "minutes":
         minutes = prog_number(ctx.text) if ctx.text and not ctx.option else None
-        if ctx.option and ctx.option.startswith("min:"):
-            minutes = int(ctx.option[4:])
+        if ctx.chosen_id("min") is not None:
+            minutes = ctx.chosen_id("min")
         if minutes is not None and 1 <= minutes <= 600 and ctx.data.get("asked_minutes"):
             ctx.data.update(step="place", minutes=minutes)
             step = "place"
@@ -173,8 +172,8 @@ async def quiz_together(ctx: Ctx) -> None:
     content = ctx.services.content
     attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
     if attempt is None or attempt.user_id != mentee.id or attempt.finished_at is not None:
-        if ctx.option and ctx.option.startswith("topic:") and content.questions.get(ctx.option[6:]):
-            attempt = await attempts.start(ctx.session, content, mentee.id, ctx.option[6:])
+        if (topic_id := ctx.chosen("topic")) is not None and content.questions.get(topic_id):
+            attempt = await attempts.start(ctx.session, content, mentee.id, topic_id)
             ctx.data["attempt"] = attempt.id
             ctx.option = None
         else:
@@ -182,9 +181,8 @@ async def quiz_together(ctx: Ctx) -> None:
             ctx.say(ctx.t("mentor.quiz_intro", name=mentee.display_name), topics[:5] + [ctx.opt("back", "nav.back")])
             return
     found = attempts.current(content, attempt)
-    if found is not None and ctx.option and ctx.option.startswith("q") and ctx.option[1:].isdigit() \
-            and int(ctx.option[1:]) < len(found[1]):
-        question, order, correct = attempts.answer(content, attempt, int(ctx.option[1:]), with_mentor=mentor.id)
+    if found is not None and (shown := ctx.chosen_number("q", below=len(found[1]))) is not None:
+        question, order, correct = attempts.answer(content, attempt, shown, with_mentor=mentor.id)
         ctx.say(feedback(ctx, question, order, correct), screen="quiz.feedback")
         found = attempts.current(content, attempt)
     if found is not None:

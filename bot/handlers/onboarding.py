@@ -86,8 +86,8 @@ async def ward(ctx: Ctx) -> None:
         ctx.user.ward_id, ctx.user.tdp_id = None, None
         ctx.say(ctx.t("onboarding.other_ward_saved"))
         await finish(ctx)
-    elif ctx.option and ctx.option.startswith("w"):
-        ctx.user.ward_id, ctx.user.tdp_id = int(ctx.option[1:]), None
+    elif (ward_id := ctx.chosen_number("w")) in {w.id for w in await wards(ctx.session)}:
+        ctx.user.ward_id, ctx.user.tdp_id = ward_id, None
         await ctx.go("onboarding.tdp", page=0, from_settings=bool(ctx.data.get("from_settings")))
 
 
@@ -106,8 +106,8 @@ async def tdp(ctx: Ctx) -> None:
         page = page + 1 if (page + 1) * TDP_PAGE < len(tdps) else 0
     elif ctx.option == "unknown":
         return await finish(ctx)
-    elif ctx.option and ctx.option.startswith("t"):
-        return await _chosen_tdp(ctx, int(ctx.option[1:]))
+    elif (tdp_id := ctx.chosen_number("t")) in {t.id for t in tdps}:
+        return await _chosen_tdp(ctx, tdp_id)
     elif not ctx.entering:
         ctx.say(ctx.t("onboarding.tdp_not_found"))
     ctx.data["page"] = page

@@ -25,8 +25,8 @@ def _question(ctx: Ctx, question_id: str):  # type: ignore[no-untyped-def]
 @router.screen("quiz.intro", help="help.quiz")
 async def quiz_intro(ctx: Ctx) -> None:
     content = ctx.services.content
-    if ctx.option and ctx.option.startswith("topic:"):
-        ctx.data["topic"] = ctx.option[6:]
+    if (topic_id := ctx.chosen("topic")) is not None:
+        ctx.data["topic"] = topic_id
         ctx.option, ctx.entering = None, True
     topic = content.topic(ctx.data.get("topic", ""))
     if topic is None:
@@ -72,9 +72,8 @@ async def quiz_question(ctx: Ctx) -> None:
         return
     content = ctx.services.content
     found = attempts.current(content, attempt)
-    if found is not None and ctx.option and ctx.option.startswith("q") and ctx.option[1:].isdigit() \
-            and int(ctx.option[1:]) < len(found[1]):
-        question, order, correct = attempts.answer(content, attempt, int(ctx.option[1:]))
+    if found is not None and (shown := ctx.chosen_number("q", below=len(found[1]))) is not None:
+        question, order, correct = attempts.answer(content, attempt, shown)
         ctx.say(feedback(ctx, question, order, correct), screen="quiz.feedback")
         found = attempts.current(content, attempt)
     if found is None:

@@ -70,8 +70,8 @@ async def mentor_applications(ctx: Ctx) -> None:
     if ctx.option == "code":
         code = await net.new_approval_code(ctx.session, ctx.actor)
         ctx.say(ctx.t("staff.approval_code", code=code))
-    elif ctx.option and ctx.option[:2] in ("y:", "n:"):
-        mentor = await ctx.session.get(Mentor, int(ctx.option[2:]))
+    elif (decided := ctx.chosen_id("y") or ctx.chosen_id("n")) is not None:
+        mentor = await ctx.session.get(Mentor, decided)
         scope = staff_tdp_scope(ctx.identity)
         if mentor is not None and mentor.status == "pending" and scope in (None, mentor.tdp_id):
             approve = ctx.option.startswith("y:")
@@ -97,8 +97,8 @@ async def mentor_applications(ctx: Ctx) -> None:
 async def network(ctx: Ctx) -> None:
     """Mentors per TDP and below target, learners without a mentor, pairs per organisation; assign one."""
     scope = staff_tdp_scope(ctx.identity)
-    if ctx.option and ctx.option.startswith("assign:"):
-        learner = await ctx.session.get(User, int(ctx.option[7:]))
+    if (learner_id := ctx.chosen_id("assign")) is not None:
+        learner = await ctx.session.get(User, learner_id)
         team = await net.team_of_tdp(ctx.session, learner.tdp_id if learner else None,
                                      exclude_user=learner.id if learner else None)
         if learner is not None and scope not in (None, learner.tdp_id):
