@@ -180,14 +180,14 @@ class Ctx:
         self.replies.append(reply)
         return reply
 
-    async def go(self, name: str, **data: Any) -> None:
+    async def go(self, name: str, /, **data: Any) -> None:
         """Moves to screen `name` and shows it; "quay lại" comes back here."""
         if self.screen and (self.screen != name or self.data != data):
             self.history.append([self.screen, self.data])
             del self.history[:-HISTORY_LIMIT]
         await self._enter(name, data)
 
-    async def replace(self, name: str, **data: Any) -> None:
+    async def replace(self, name: str, /, **data: Any) -> None:
         """Moves on without leaving a way back to the current screen (finished forms)."""
         await self._enter(name, data)
 

@@ -14,6 +14,8 @@ from bot.handlers import (
     lessons,
     menu,
     mentor,
+    mentor_offline,
+    mentor_session,
     mentor_tools,
     onboarding,
     quiz,
@@ -21,7 +23,8 @@ from bot.handlers import (
     staff,
 )
 
-ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, help_request, codes, household, mentor, mentor_tools,
+ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, help_request, codes, household, mentor, mentor_offline,
+           mentor_session, mentor_tools,
            settings, staff, broadcast)
 
 

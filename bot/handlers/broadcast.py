@@ -20,7 +20,8 @@ from bot.units.reference import tdp_number
 
 router = Router()
 
-AUDIENCES = ("all", "uncertified", "not_started", "mentor", "learner", "tdp")
+AUDIENCES = ("all", "tdp", "uncertified", "not_started", "mentor")
+"""The audiences offered in chat (with "back", six choices); `bot broadcast send` knows every audience."""
 
 
 async def _audience(ctx: Ctx) -> Audience:
@@ -34,64 +35,76 @@ async def _audience(ctx: Ctx) -> Audience:
 
 @router.screen("broadcast.compose", help="help.broadcast", free_text=True, requires=STAFF)
 async def compose(ctx: Ctx) -> None:
-    step = ctx.data.get("step", "text")
+    """Step 1 of 4: the text. Each step is its own screen, so "quay lại" goes back one step."""
     if ctx.entering:
         ctx.say(ctx.t("broadcast.ask_text"), [ctx.opt("back", "nav.back")])
         return
-    if step == "text":
-        text = (ctx.text or "").strip()
-        if not text or len(text) > service.MAX_TEXT:
-            ctx.say(ctx.t("broadcast.bad_text", limit=service.MAX_TEXT), [ctx.opt("back", "nav.back")])
+    text = (ctx.text or "").strip()
+    if not text or len(text) > service.MAX_TEXT:
+        ctx.say(ctx.t("broadcast.bad_text", limit=service.MAX_TEXT), [ctx.opt("back", "nav.back")])
+        return
+    await ctx.go("broadcast.audience", text=text)
+
+
+@router.screen("broadcast.audience", help="help.broadcast_audience", requires=STAFF)
+async def choose_audience(ctx: Ctx) -> None:
+    """Step 2: who gets it (a TDP asks its number on the next screen)."""
+    if ctx.option == "tdp":
+        await ctx.go("broadcast.tdp", **ctx.data)
+        return
+    if ctx.option in AUDIENCES:
+        await ctx.go("broadcast.when", **ctx.data, audience=ctx.option)
+        return
+    ctx.say(ctx.t("broadcast.ask_audience"), [ctx.opt(a, f"broadcast.audience.{a}") for a in AUDIENCES]
+            + [ctx.opt("back", "nav.back")])
+
+
+@router.screen("broadcast.tdp", help="help.broadcast_tdp", free_text=True, requires=STAFF)
+async def choose_tdp(ctx: Ctx) -> None:
+    number = tdp_number(ctx.text or "") if ctx.text else None
+    if number is None:
+        ctx.say(ctx.t("broadcast.ask_tdp"), [ctx.opt("back", "nav.back")])
+        return
+    ward = await _staff_ward(ctx)
+    await ctx.go("broadcast.when", **ctx.data, audience="tdp", tdp=f"{ward.code}/{number}" if ward else f"?/{number}")
+
+
+@router.screen("broadcast.when", help="help.broadcast_when", free_text=True, requires=STAFF)
+async def choose_when(ctx: Ctx) -> None:
+    """Step 3: now, or a day and hour ("20/12 8:00")."""
+    now = datetime.now(timezone.utc)
+    options = [ctx.opt("now", "broadcast.now"), ctx.opt("back", "nav.back")]
+    if ctx.entering:
+        ctx.say(ctx.t("broadcast.ask_when"), options)
+        return
+    if ctx.option == "now":
+        at = now
+    else:
+        try:
+            at = parse_when(ctx.text or "", now)
+        except ScheduleError:
+            ctx.say(ctx.t("broadcast.bad_when"), options)
             return
-        ctx.data.update(step="audience", text=text)
-        await _ask_audience(ctx)
-    elif step == "audience":
-        if ctx.option == "tdp" or (ctx.data.get("audience") == "tdp" and not ctx.option):
-            number = tdp_number(ctx.text or "") if not ctx.option else None
-            ctx.data["audience"] = "tdp"
-            if number is None:
-                ctx.say(ctx.t("broadcast.ask_tdp"), [ctx.opt("back", "nav.back")])
-                return
-            ward = await _staff_ward(ctx)
-            ctx.data["tdp"] = f"{ward.code}/{number}" if ward else f"?/{number}"
-        elif ctx.option in AUDIENCES:
-            ctx.data["audience"] = ctx.option
-        else:
-            await _ask_audience(ctx)
-            return
-        ctx.data["step"] = "when"
-        ctx.say(ctx.t("broadcast.ask_when"), [ctx.opt("now", "broadcast.now"), ctx.opt("back", "nav.back")])
-    elif step == "when":
-        now = datetime.now(timezone.utc)
-        if ctx.option == "now":
-            at = now
-        else:
-            try:
-                at = parse_when(ctx.text or "", now)
-            except ScheduleError:
-                ctx.say(ctx.t("broadcast.bad_when"), [ctx.opt("now", "broadcast.now"), ctx.opt("back", "nav.back")])
-                return
-        ctx.data.update(step="preview", at=at.isoformat(), urgent=False)
-        await _preview(ctx)
-    elif step == "preview":
-        if ctx.option == "urgent":
-            ctx.data["urgent"] = True
-            await _preview(ctx)
-        elif ctx.option == "confirm":
-            await _confirm(ctx)
-        elif ctx.option == "cancel":
-            await ctx.home(ctx.t("broadcast.dropped"))
-        else:
-            await _preview(ctx)
+    await ctx.go("broadcast.preview", **ctx.data, at=at.isoformat(), urgent=False)
+
+
+@router.screen("broadcast.preview", help="help.broadcast_preview", requires=STAFF)
+async def preview(ctx: Ctx) -> None:
+    """Step 4: exactly what goes out, to how many people on which channel, then send."""
+    if ctx.option == "urgent":
+        ctx.data["urgent"] = True
+    elif ctx.option == "confirm":
+        await _confirm(ctx)
+        return
+    elif ctx.option == "cancel":
+        await ctx.home(ctx.t("broadcast.dropped"))
+        return
+    await _preview(ctx)
 
 
 async def _staff_ward(ctx: Ctx) -> Ward | None:
     ward_id = ctx.user.ward_id or await ctx.session.scalar(select(Ward.id).order_by(Ward.id))
     return await ctx.session.get(Ward, ward_id) if ward_id else None
-
-
-async def _ask_audience(ctx: Ctx) -> None:
-    ctx.say(ctx.t("broadcast.ask_audience"), [ctx.opt(a, f"broadcast.audience.{a}") for a in AUDIENCES])
 
 
 async def _preview(ctx: Ctx) -> None:
@@ -101,9 +114,8 @@ async def _preview(ctx: Ctx) -> None:
         await service.check_scope(ctx.session, audience, scope)
     except service.BroadcastRefused:
         ctx.audit("broadcast.refused", target=str(audience.as_dict()))
-        ctx.data["step"] = "audience"
         ctx.say(ctx.t("broadcast.out_of_scope"))
-        await _ask_audience(ctx)
+        await ctx.replace("broadcast.audience", text=ctx.data["text"])
         return
     try:
         per_channel = await count(ctx.session, audience, scope)
@@ -111,9 +123,8 @@ async def _preview(ctx: Ctx) -> None:
         per_channel = {}
     reachable = sum(per_channel.values())
     if not reachable:  # a TDP that does not exist, or nobody in it yet: say so, ask again
-        ctx.data["step"] = "audience"
         ctx.say(ctx.t("broadcast.nobody"))
-        await _ask_audience(ctx)
+        await ctx.replace("broadcast.audience", text=ctx.data["text"])
         return
     at = datetime.fromisoformat(ctx.data["at"])
     quiet = in_quiet_hours(at) and not ctx.data.get("urgent")
@@ -122,7 +133,8 @@ async def _preview(ctx: Ctx) -> None:
              "———", service.with_footer(ctx.data["text"], ctx.lang)]
     if quiet:
         lines.append(ctx.t("broadcast.quiet_hours"))
-    options = [ctx.opt("confirm", "broadcast.confirm", n=reachable), ctx.opt("cancel", "broadcast.cancel")]
+    options = [ctx.opt("confirm", "broadcast.confirm", n=reachable), ctx.opt("cancel", "broadcast.cancel"),
+               ctx.opt("back", "nav.back")]
     if quiet:
         options.insert(1, ctx.opt("urgent", "broadcast.mark_urgent"))
     ctx.say("\n".join(lines)[:1500], options)

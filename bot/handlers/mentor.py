@@ -167,50 +167,5 @@ def invite_link(ctx: Ctx, code: str) -> str | None:
     return f"https://t.me/{username}?start=m_{code}" if username else None
 
 
-@router.screen("mentor.offline", help="help.mentor_offline", free_text=True, requires=MENTOR)
-async def offline(ctx: Ctx) -> None:
-    """Name → age band → phone (optional) → "the person agreed in person" → registered."""
-    mentor = await _mentor(ctx)
-    step = ctx.data.get("step", "name")
-    if ctx.entering:
-        ctx.say(ctx.t("mentor.offline_name"), [ctx.opt("back", "nav.back")])
-        return
-    if step == "name":
-        name = _clean_name(ctx.text)
-        if name is None:
-            ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("back", "nav.back")])
-            return
-        ctx.data.update(step="age", name=name)
-        ctx.say(ctx.t("mentor.offline_age", name=name), [ctx.opt(b, f"age.{b}") for b in AGE_BANDS])
-    elif step == "age" and ctx.option in AGE_BANDS:
-        ctx.data.update(step="phone", age=ctx.option)
-        ctx.say(ctx.t("mentor.offline_phone"), [ctx.opt("skip", "onboarding.skip")])
-    elif step == "phone":
-        phone = None if ctx.option == "skip" else net.phone_number(ctx.text or "")
-        if phone is None and ctx.option != "skip":
-            ctx.say(ctx.t("mentor.bad_phone"), [ctx.opt("skip", "onboarding.skip")])
-            return
-        ctx.data.update(step="consent", phone=phone)
-        ctx.say(ctx.t("mentor.offline_consent", name=ctx.data["name"]),
-                [ctx.opt("yes", "mentor.offline_agreed"), ctx.opt("no", "mentor.offline_not_agreed")])
-    elif step == "consent" and ctx.option in ("yes", "no"):
-        if ctx.option == "no":
-            await ctx.home(ctx.t("mentor.offline_cancelled"))
-            return
-        known = await net.offline_mentee_named(ctx.session, mentor, ctx.data["name"], ctx.data.get("phone"))
-        if known is not None:
-            ctx.say(ctx.t("mentor.offline_known", name=known.display_name))
-            ctx.history.clear()
-            await ctx.replace("mentor.mentee", mentee=known.id)
-            return
-        mentee = await net.register_offline(ctx.session, mentor, ctx.data["name"], ctx.data.get("age"),
-                                            mentor.tdp_id or ctx.user.tdp_id, ctx.data.get("phone"))
-        ctx.say(ctx.t("mentor.offline_done", name=mentee.display_name))
-        ctx.history.clear()
-        await ctx.replace("mentor.mentee", mentee=mentee.id)
-    else:
-        ctx.say(ctx.t("engine.not_understood"), [ctx.opt("back", "nav.back")])
-
-
 router.menu_entry(3, "mentor", "menu.mentor", "mentor.home")
 router.menu_entry(70, "become_mentor", "menu.become_mentor", "mentor.apply", visible=not_mentor)

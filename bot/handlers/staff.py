@@ -104,7 +104,7 @@ async def network(ctx: Ctx) -> None:
         if learner is not None and scope not in (None, learner.tdp_id):
             learner = None
         if learner is not None and team and await net.active_pairing(ctx.session, learner.id) is None:
-            counts = {m.id: await _active_count(ctx, m.id) for m in team}
+            counts = await net.active_counts(ctx.session, [m.id for m in team])
             mentor = min(team, key=lambda m: counts[m.id])
             await net.pair(ctx.session, mentor, learner, "staff")
             await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=learner.display_name or "?"))
@@ -115,11 +115,13 @@ async def network(ctx: Ctx) -> None:
         mentors = mentors.where(Mentor.tdp_id == scope)
     rows = list(await ctx.session.scalars(mentors))
     target = ctx.settings.mentor_target
-    below = [m for m in rows if await _active_count(ctx, m.id) < target]
+    counts = await net.active_counts(ctx.session, [m.id for m in rows])
+    below = [m for m in rows if counts[m.id] < target]
     orgs: dict[str, int] = {}
     for mentor in rows:
-        orgs[mentor.organisation] = orgs.get(mentor.organisation, 0) + await _active_count(ctx, mentor.id)
-    unpaired = (select(User).where(User.role == "learner", User.channel != "web", User.tdp_id.is_not(None),
+        orgs[mentor.organisation] = orgs.get(mentor.organisation, 0) + counts[mentor.id]
+    unpaired = (select(User).where(User.role == "learner", User.consent_at.is_not(None),
+                                   User.merged_into_id.is_(None), User.tdp_id.is_not(None),
                                    ~select(Mentorship.id).where(Mentorship.mentee_id == User.id,
                                                                 Mentorship.ended_at.is_(None)).exists())
                 .order_by(User.created_at))
@@ -132,11 +134,6 @@ async def network(ctx: Ctx) -> None:
     lines += [f"• {ctx.t(f'org.{org}')}: {n}" for org, n in sorted(orgs.items())]
     options = [Option(f"assign:{u.id}", ctx.t("staff.assign", name=u.display_name or f"#{u.id}")) for u in learners]
     ctx.say("\n".join(lines), options + [ctx.opt("back", "nav.back")])
-
-
-async def _active_count(ctx: Ctx, mentor_id: int) -> int:
-    return int(await ctx.session.scalar(select(func.count()).select_from(Mentorship).where(
-        Mentorship.mentor_id == mentor_id, Mentorship.ended_at.is_(None))) or 0)
 
 
 @router.screen("staff.report", help="help.staff", requires=STAFF)

@@ -98,6 +98,15 @@ async def pair(session: AsyncSession, mentor: Mentor, mentee: User, how: str) ->
     return pairing
 
 
+async def active_counts(session: AsyncSession, mentor_ids: list[int]) -> dict[int, int]:
+    """Each mentor's number of active mentees, in one query (0 for a mentor with none)."""
+    if not mentor_ids:
+        return {}
+    rows = await session.execute(select(Mentorship.mentor_id, func.count()).where(
+        Mentorship.mentor_id.in_(mentor_ids), Mentorship.ended_at.is_(None)).group_by(Mentorship.mentor_id))
+    return dict.fromkeys(mentor_ids, 0) | {mentor_id: int(n) for mentor_id, n in rows}
+
+
 async def end_pairing(session: AsyncSession, pairing: Mentorship, reason: str) -> None:
     pairing.ended_at, pairing.ended_reason = datetime.now(timezone.utc), reason
     await session.flush()
