@@ -19,7 +19,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import ProcessedUpdate, User
-from bot.db.session import CHECKPOINT_EVERY, Database, _Connection
+from bot.db.session import Database
+from bot.db.sqlite import CHECKPOINT_EVERY, _Connection
 
 
 async def _driver(db: Database) -> _Connection:
