@@ -46,6 +46,7 @@ async def queue_broadcast(url: str, recipients: int) -> None:
     from bot.db.migrate import upgrade
     from bot.db.models import User
     from bot.db.session import Database
+    from bot.people.audit import Actor
 
     await asyncio.to_thread(upgrade, url)
     db = Database(url)
@@ -68,12 +69,12 @@ async def queue_broadcast(url: str, recipients: int) -> None:
 
 
 async def child_worker(args: argparse.Namespace) -> None:
+    from bot.app.delivery import deliver_through
+    from bot.app.runtime import build_runtime
     from bot.channels import Channels
     from bot.channels.telegram import TelegramChannel
     from bot.config import Settings
-    from bot.app.delivery import deliver_through
     from bot.outbox.worker import OutboxWorker
-    from bot.app.runtime import build_runtime
 
     settings = Settings(
         database_url=args.db, redis_url=args.redis or None, redis_prefix=args.prefix,
@@ -162,7 +163,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     ok = True
     for name in [n.strip() for n in args.configs.split(",") if n.strip()]:
-        row = results[name] = await measured_quietly(lambda: measure_config(name, args.recipients, args.rate),
+        row = results[name] = await measured_quietly(lambda name=name: measure_config(name, args.recipients, args.rate),
                                                      lambda r: r["cpu_cores"]["other"])
         share = row["achieved_rate"] / args.rate
         ok = ok and share >= TARGET_SHARE and row["lost"] == 0 and row["duplicated"] == 0 \

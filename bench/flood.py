@@ -38,11 +38,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from telegram import RecordingServer, sender_for  # noqa: E402  (bench/telegram.py)
 
+from bot.app.runtime import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.content.loader import load_content  # noqa: E402
 from bot.core.messages import Incoming  # noqa: E402
 from bot.db.session import Database  # noqa: E402
-from bot.content.loader import load_content  # noqa: E402
-from bot.app.runtime import build_runtime  # noqa: E402
 
 CONVERSATION = ["/start", "đồng ý", "Bà Lan", "3", "1", "tổ 5", "1", "menu", "2", "menu", "trợ giúp", "menu"]
 FLOODER, RESIDENT = 600_001, 600_002

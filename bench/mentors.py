@@ -14,21 +14,21 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from bot.config import Settings  # noqa: E402
-from bot.core.messages import Incoming  # noqa: E402
-from bot.db.learning import LessonProgress  # noqa: E402
-from bot.db.models import Tdp, User  # noqa: E402
-from bot.db.network import Mentor, Mentorship  # noqa: E402
-from bot.db.session import Database  # noqa: E402
-from bot.network.mentors import mentee_rows  # noqa: E402
-from bot.app.runtime import build_runtime  # noqa: E402
+from bot.app.runtime import build_runtime
+from bot.config import Settings
+from bot.core.messages import Incoming
+from bot.db.learning import LessonProgress
+from bot.db.models import Tdp, User
+from bot.db.network import Mentor, Mentorship
+from bot.db.session import Database
+from bot.network.mentors import mentee_rows
 
 MENTEES = 50
 ROUNDS = 300
@@ -42,7 +42,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def seed(db: Database, residents: int) -> None:
     rng = random.Random(7)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with db.transaction() as session:
         tdps = list(await session.scalars(select(Tdp.id)))
         batch = []

@@ -41,8 +41,8 @@ def peak_rss_mb() -> float:
 async def seed(url: str, residents: int, tdps: int) -> None:
     from sqlalchemy import insert
 
-    from bot.units import demo
     from bot.db.models import Tdp, Ward
+    from bot.units import demo
 
     rng = random.Random(2026)
     db = Database(url)

@@ -140,11 +140,10 @@ def bench_settings(url: str, redis: str | None, prefix: str, port: int, api: str
 
 def child_run(args: argparse.Namespace) -> int:
     """What `bot run [--workers N]` does, with the sender's per-chat pacing off."""
-    from bot.db.migrate import upgrade
-    from bot.app.supervisor import run_workers
-    from bot.app.server import serve
-
     import bot.app.supervisor as supervisor
+    from bot.app.server import serve
+    from bot.app.supervisor import run_workers
+    from bot.db.migrate import upgrade
 
     settings = bench_settings(args.db, args.redis or None, args.prefix, args.port, args.api)
     upgrade(settings.database_url)
@@ -482,7 +481,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{'web/s':>6} {'engine/s':>8} {'eng p99':>7}  CPU cores during webhook run")
     print(header)
     for name in names:
-        row = await measured_quietly(lambda: measure_config(name, args.users, args.turns, args.profile, args.perf),
+        row = await measured_quietly(lambda name=name: measure_config(name, args.users, args.turns, args.profile, args.perf),
                                      lambda r: r["webhook_cpu_cores"]["other"])
         row["webhook_vs_echo"] = row["webhook_turns_s"] / echo
         results["configs"][name] = row

@@ -52,12 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.app.runtime import build_runtime  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.content.loader import load_content  # noqa: E402
 from bot.core.messages import Incoming  # noqa: E402
 from bot.db.session import Database  # noqa: E402
-from bot.content.loader import load_content  # noqa: E402
-from bot.app.runtime import build_runtime  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 from tests.fakes import FakeTelegramServer  # noqa: E402
 

@@ -16,16 +16,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiohttp import ClientSession  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from sqlalchemy import event
 
-from bot.config import Settings  # noqa: E402
-from bot.core.messages import Incoming  # noqa: E402
-from bot.db.session import Database  # noqa: E402
-from bot.app.runtime import build_runtime  # noqa: E402
-from bot.web.app import create_app  # noqa: E402
-from bot.core.limits import InboundGuard, Limit  # noqa: E402
+from bot.app.runtime import build_runtime
+from bot.config import Settings
+from bot.core.limits import InboundGuard, Limit
+from bot.core.messages import Incoming
+from bot.db.session import Database
+from bot.web.app import create_app
 
 USERS = 50
 SCRIPT = ["/start", "đồng ý", "Bà Lan", "3", "hung dao", "tổ 5", "hoc bai", "co", "co", "khong", "vneid",

@@ -10,7 +10,7 @@ nobody a permanent row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,15 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.core.i18n import WARD_TZ, format_short_day, translate
 from bot.db.learning import LessonProgress, QuizAttempt
-from bot.db.models import User, Ward
+from bot.db.models import User, Ward, rows_changed
 from bot.db.network import HelpRequest, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
 from bot.db.staff import JobRun
 from bot.network.mentors import team_of_tdp
 from bot.outbox.queue import enqueue
 from bot.people.codes import purge_expired
-from bot.reports.deadlines import due_within
 from bot.people.roles import STAFF_ROLES, TRUSTED_CHANNELS
+from bot.reports.deadlines import due_within
 
 HELP_REMINDER_AFTER = timedelta(hours=24)
 
@@ -84,7 +84,7 @@ async def forget_visitors(session: AsyncSession, settings: Settings, now: dateti
             LessonProgress.user_id, QuizAttempt.user_id, Mentorship.mentee_id, HouseholdMember.user_id,
             HelpRequest.mentee_id)),
     ).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)
 
 
 async def hourly_cleanup(session: AsyncSession, settings: Settings, now: datetime) -> bool:
@@ -99,7 +99,7 @@ async def hourly_cleanup(session: AsyncSession, settings: Settings, now: datetim
 
 
 async def run_due_jobs(db: Database, settings: Settings) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         async with db.transaction() as session:
             await remind_help_requests(session, now)

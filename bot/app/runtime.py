@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.content.loader import Content, load_content
 from bot.core.engine import Engine
 from bot.core.limits import InboundGuard, RateLimiter, TokenBucket
 from bot.core.locks import KeyedLock
 from bot.core.services import Services
 from bot.db.session import Database
-from bot.content.loader import Content, load_content
 from bot.scale.counter import SharedCounter
 from bot.scale.limiter import SharedTokenBucket
 from bot.scale.link import RedisLink

@@ -20,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.app.delivery import background_worker
+from bot.app.runtime import build_runtime
 from bot.channels import start_channels
 from bot.config import Settings, SettingsError
-from bot.app.delivery import background_worker
 from bot.content.loader import Content
-from bot.app.runtime import build_runtime
 from bot.web.app import create_app
 
 log = logging.getLogger(__name__)

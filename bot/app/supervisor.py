@@ -13,6 +13,7 @@ SIGINT stops the workers gracefully.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, cast
 
 from bot.config import Settings
 
@@ -62,13 +63,11 @@ def _worker(settings: Settings, index: int, background: bool, content: Any, read
         ready.send(index)
         ready.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(
             settings, background=background, receive=index == 0 or settings.public_base_url is not None,
             reuse_port=True, load_reference=False, content=content, ready=started, channel_options=channel_options,
         ))
-    except KeyboardInterrupt:
-        pass
 
 
 class Supervisor:
@@ -101,8 +100,9 @@ class Supervisor:
             left = deadline - time.monotonic()
             if left <= 0 or self.stopping:
                 return False
-            for conn in wait(list(readers), timeout=min(left, 0.5)):
-                index = readers.pop(conn)  # type: ignore[arg-type]
+            for ready in wait(list(readers), timeout=min(left, 0.5)):
+                conn = cast(Connection, ready)  # only connections are waited for
+                index = readers.pop(conn)
                 try:
                     conn.recv()
                 except EOFError:  # died before listening
@@ -110,16 +110,16 @@ class Supervisor:
                               self.processes[index].exitcode)
                     return False
                 finally:
-                    conn.close()  # type: ignore[union-attr]
+                    conn.close()
         return True
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stopping = True
 
     def run(self) -> int:
-        import bot.channels.telegram  # noqa: F401  (imported once here, shared by the forked workers:
-        import bot.channels.zalo  # noqa: F401  aiogram alone takes ~2.5 s and ~60 MB to import)
-        import bot.handlers  # noqa: F401
+        import bot.channels.telegram
+        import bot.channels.zalo
+        import bot.handlers
         import bot.web.app  # noqa: F401
         from bot.content.loader import load_content
 
@@ -145,7 +145,7 @@ class Supervisor:
         while not self.stopping:
             sentinels = {process.sentinel: index for index, process in self.processes.items()}
             for sentinel in wait(list(sentinels), timeout=0.5):
-                index = sentinels[sentinel]  # type: ignore[index]
+                index = sentinels[sentinel]
                 process = self.processes[index]
                 process.join()
                 if self.stopping:

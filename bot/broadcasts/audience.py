@@ -60,7 +60,7 @@ class UnknownUnit(AudienceError):
     """The ward or TDP the audience names does not exist."""
 
 
-def _reachable() -> list:  # type: ignore[type-arg]
+def _reachable() -> list:
     push = User.channel.in_(PUSH_CHANNELS) & User.unreachable_at.is_(None)
     web = (User.channel == "web") & User.consent_at.is_not(None)
     return [push | web, User.notifications_off.is_(False), User.merged_into_id.is_(None)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from bot.core.i18n import WARD_TZ
 
@@ -41,7 +41,7 @@ def parse_when(text: str, now: datetime) -> datetime:
             moment = moment.replace(year=year + 1)
         if moment < local_now - timedelta(minutes=1):
             raise ScheduleError(f"{text!r} is in the past")
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     raise ScheduleError(f"not understood: {text!r} (examples: 20/12 8:00, 20/12/2026 08:00, 2026-12-20 08:00)")
 
 
@@ -56,4 +56,4 @@ def outside_quiet_hours(moment: datetime, urgent: bool) -> datetime:
         return moment
     local = moment.astimezone(WARD_TZ)
     day = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_END, tzinfo=WARD_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, QUIET_END, tzinfo=WARD_TZ).astimezone(UTC)

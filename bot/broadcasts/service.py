@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import String, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.broadcasts.audience import Audience, recipients_query
 from bot.broadcasts.schedule import outside_quiet_hours
 from bot.core.i18n import translate
+from bot.db.models import rows_changed
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.people.audit import Actor, record
 from bot.units.reference import tdp_by_ref
@@ -54,7 +55,7 @@ async def create(
 ) -> Broadcast:
     """The broadcast and its outbox rows; quiet hours push a non-urgent send to 07:00."""
     await check_scope(session, audience, scope_tdp_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     send_at = outside_quiet_hours(at or now, urgent)
     broadcast = Broadcast(created_by=actor.who, text=text[:MAX_TEXT], audience=audience.as_dict(), urgent=urgent,
                           scheduled_at=send_at, image=image, status="queued")
@@ -85,7 +86,7 @@ async def cancel(session: AsyncSession, broadcast_id: int, actor: Actor) -> int:
         OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == "queued").values(status="cancelled"))
     broadcast.status = "cancelled"
     record(session, actor, "broadcast.cancel", target=f"broadcast#{broadcast_id}")
-    return result.rowcount or 0
+    return rows_changed(result)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from bot.channels.sender import BULK
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.channels.host import Host
     from bot.channels.sender import Outcome
     from bot.core.messages import Reply
-    from bot.channels.host import Host
 
 
 class Channel(Protocol):

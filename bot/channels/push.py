@@ -23,13 +23,13 @@ from typing import Any
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 
+from bot.channels.host import Host
 from bot.channels.render import channel_text
 from bot.channels.sender import REPLY, Sender
 from bot.config import SettingsError
 from bot.core.limits import Admission
 from bot.core.messages import Incoming, Option, Reply
 from bot.logs import mask
-from bot.channels.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class PushChannel:
         self.sender.start()
         try:
             await self._setup_remote()
-        except Exception as exc:  # noqa: BLE001 (the platform being away must not keep the web chat down)
+        except Exception as exc:
             refused = self._token_refused(exc)
             if refused is not None:
                 await self.stop()
@@ -130,7 +130,7 @@ class PushChannel:
                 await self._setup_remote()
                 log.info("%s: set-up done", self.name)
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("%s: set-up failed again (%s)", self.name, mask(repr(exc)))
 
     async def stop(self) -> None:
@@ -194,5 +194,5 @@ class PushChannel:
     async def _guarded(self, work: Any) -> None:
         try:
             await work
-        except Exception as exc:  # noqa: BLE001 (one bad update must not go unnoticed or stop others)
+        except Exception as exc:
             log.error("%s: handling an update failed: %s", self.name, mask(repr(exc)))

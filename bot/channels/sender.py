@@ -29,13 +29,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import update
 
-from bot.core.limits import RateLimiter, TokenBucket
+from bot.core.limits import RateLimiter
 from bot.db.models import User
 from bot.db.session import Database
 from bot.logs import mask
@@ -76,7 +76,7 @@ Classify = Callable[[BaseException], Failure]
 class Typing:
     """One turn's "typing…" indicator: a timer, then (for a slow turn) the task repeating it."""
 
-    __slots__ = ("timer", "task")
+    __slots__ = ("task", "timer")
 
     def __init__(self) -> None:
         self.timer: asyncio.TimerHandle | None = None
@@ -339,7 +339,7 @@ class Sender:
             await self._deliver(chat.key, message.parts[message.index])
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 (the adapter's classifier decides)
+        except Exception as exc:
             await self._failed(chat, message, exc)
         else:
             message.index += 1
@@ -396,9 +396,9 @@ class Sender:
                 await session.execute(
                     update(User)
                     .where(User.channel == self.channel, User.external_id == external_id)
-                    .values(unreachable_at=datetime.now(timezone.utc))
+                    .values(unreachable_at=datetime.now(UTC))
                 )
-        except Exception as exc:  # noqa: BLE001 (sending goes on; the next 403 tries again)
+        except Exception as exc:
             log.error("%s: could not mark %s unreachable: %s", self.channel, external_id, mask(repr(exc)))
 
     async def _typing(self, key: str, action: Callable[[str], Awaitable[object]]) -> None:
@@ -406,6 +406,6 @@ class Sender:
             if not self.paused:
                 try:
                     await action(key)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     log.debug("%s: typing indicator failed: %s", self.channel, mask(repr(exc)))
             await asyncio.sleep(TYPING_REPEAT)

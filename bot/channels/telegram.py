@@ -51,6 +51,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
 
 from bot.channels import telegram_api
+from bot.channels.host import Host
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, join_turn, split_text, utf16_len
@@ -59,7 +60,6 @@ from bot.channels.telegram_updates import Said, Tapped, read_update
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
-from bot.channels.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ COMMANDS = (("start", "Bắt đầu"), ("menu", "Trang chính"), ("help", "Trợ
 # aiogram reads every API answer with `Response[<result type>]`. pydantic keeps such generic
 # classes in a weak cache only, so under load a garbage collection drops them and the next
 # call builds the class again (about 5 ms of CPU, at every turn). Holding them keeps them built.
-_RESPONSE_TYPES = tuple(Response[result] for result in (Message, bool, list[Update], User))
+_RESPONSE_TYPES: tuple[Any, ...] = (Response[Message], Response[bool], Response[list[Update]], Response[User])
 
 
 Markup = dict[str, Any]
@@ -216,7 +216,7 @@ class TelegramChannel(PushChannel):
         if self._offset is not None:
             try:  # confirm what was handled, so a restart does not fetch it again
                 await self.bot.get_updates(offset=self._offset, limit=1, timeout=0, request_timeout=5)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.debug("telegram: final offset not confirmed: %s", mask(repr(exc)))
         if self._owns_bot:
             await self.bot.session.close()
@@ -251,7 +251,7 @@ class TelegramChannel(PushChannel):
             except TelegramRetryAfter as exc:
                 await asyncio.sleep(exc.retry_after)
                 continue
-            except Exception as exc:  # noqa: BLE001 (the API being away must not end polling)
+            except Exception as exc:
                 delay = next(backoff)
                 log.warning("telegram: getUpdates failed (%s); again in %.0f s", mask(repr(exc)), delay)
                 await asyncio.sleep(delay)
@@ -309,5 +309,5 @@ class TelegramChannel(PushChannel):
     async def _answer(self, query_id: str) -> None:
         try:
             await self.bot.answer_callback_query(query_id)
-        except Exception as exc:  # noqa: BLE001 (only the spinner on the button stays longer)
+        except Exception as exc:
             log.debug("telegram: callback not answered: %s", mask(repr(exc)))

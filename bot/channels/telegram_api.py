@@ -14,11 +14,11 @@ else (files, commands, webhooks) stays on aiogram.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import ClientDecodeError, TelegramNetworkError
 from aiogram.methods.base import TelegramMethod
 from aiohttp import ClientError, ClientTimeout
@@ -33,14 +33,14 @@ async def call(bot: Bot, method: type[TelegramMethod[Any]], payload: dict[str, A
     Raises what aiogram would raise for the same call.
     """
     session = bot.session
-    http = await session.create_session()
+    http = await cast(AiohttpSession, session).create_session()
     url = session.api.api_url(token=bot.token, method=method.__api_method__)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     limit = ClientTimeout(total=session.timeout if timeout is None else timeout)
     try:
         async with http.post(url, data=body, headers=JSON, timeout=limit) as resp:
             status, content = resp.status, await resp.text()
-    except asyncio.TimeoutError as exc:
+    except TimeoutError as exc:
         raise TelegramNetworkError(method=method.model_validate(payload), message="Request timeout error") from exc
     except ClientError as exc:
         message = f"{type(exc).__name__}: {exc}"

@@ -28,6 +28,7 @@ from typing import Any
 from aiogram.utils.backoff import Backoff
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from bot.channels.host import Host
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, join_turn, split_text, with_numbered_options
@@ -35,7 +36,6 @@ from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure,
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.logs import mask
-from bot.channels.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ class ZaloClient:
         if status == 200 and body.get("ok") is True:
             return body.get("result")
         code = body.get("error_code")
-        parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+        given = body.get("parameters")
+        parameters: dict[str, Any] = given if isinstance(given, dict) else {}
         retry_after = parameters.get("retry_after")
         raise ZaloApiError(
             code if isinstance(code, int) else status,
@@ -185,7 +186,9 @@ def to_incoming(update: Any) -> tuple[str, Incoming] | None:
     sender = message.get("from") if isinstance(message, dict) else None
     if not isinstance(sender, dict) or not sender.get("id"):
         return None
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    assert isinstance(message, dict)  # a sender was found in it
+    given = message.get("chat")
+    chat: dict[str, Any] = given if isinstance(given, dict) else {}
     key = "text" if update["event_name"] == TEXT_EVENT else "caption"
     text = message.get(key) if isinstance(message.get(key), str) else None
     message_id = message.get("message_id")
@@ -264,7 +267,7 @@ class ZaloChannel(PushChannel):
         while True:
             try:
                 update = await self.client.get_updates(self.polling_timeout)
-            except Exception as exc:  # noqa: BLE001 (the platform being away must not end polling)
+            except Exception as exc:
                 delay = next(backoff)
                 log.warning("zalo: getUpdates failed (%s); again in %.0f s", mask(repr(exc)), delay)
                 await asyncio.sleep(delay)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -33,7 +33,7 @@ def broadcast_send(
 
     try:
         target = Audience.parse(audience)
-        when = parse_when(at, datetime.now(timezone.utc)) if at else None
+        when = parse_when(at, datetime.now(UTC)) if at else None
     except (AudienceError, ScheduleError) as exc:
         raise fail(str(exc), 2) from None
 
@@ -56,7 +56,7 @@ def broadcast_send(
                                              at=when, urgent=urgent)
             broadcast_id, total, scheduled = broadcast.id, broadcast.total, broadcast.scheduled_at
         typer.echo(f"broadcast #{broadcast_id}: {total} messages queued for {scheduled:%Y-%m-%d %H:%M} UTC")
-        if no_wait or (scheduled is not None and scheduled > datetime.now(timezone.utc)):
+        if no_wait or (scheduled is not None and scheduled > datetime.now(UTC)):
             return
         sent = await send_in_foreground(settings, database, broadcast_id, total)
         typer.echo(f"broadcast #{broadcast_id}: " + ", ".join(f"{k} {v}" for k, v in sent.items()))

@@ -12,7 +12,9 @@ def content_check(
     pass_mark: int = typer.Option(80, min=1, max=100, envvar="QUIZ_PASS_MARK",
                                   help="Quiz pass mark in percent the blind-guessing check uses (QUIZ_PASS_MARK)."),
 ) -> None:
-    """Validate every content file (schema, ids, sources, URLs, diacritics, quiz answers, screen fit, blind guessing); print a table per topic."""
+    """Validate every content file (schema, ids, sources, URLs, diacritics, quiz answers, screen fit, blind guessing).
+
+    Prints a table per topic; exits non-zero on any problem."""
     from bot.content.check import check, find_warnings, render_table, topic_stats
 
     content, problems = check(pass_mark=pass_mark)

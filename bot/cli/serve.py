@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import typer
 
@@ -28,10 +29,8 @@ def run(
         from bot.app.supervisor import run_workers
 
         raise typer.Exit(run_workers(settings, workers, web_only=web_only))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings, background=not web_only))
-    except KeyboardInterrupt:
-        pass
 
 
 def worker() -> None:
@@ -46,10 +45,8 @@ def worker() -> None:
     from bot.db.migrate import upgrade
 
     upgrade(settings.database_url)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(work(settings))
-    except KeyboardInterrupt:
-        pass
 
 
 def _scale_out_or_exit(settings: Settings, what: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -55,7 +55,7 @@ def audit(since: str = typer.Option(None, "--since", help="YYYY-MM-DD: only entr
     from bot.core.i18n import format_moment
     from bot.db.models import AuditEntry
 
-    start = datetime.fromisoformat(since).replace(tzinfo=timezone.utc) if since else None
+    start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
 
     async def work(_settings: Settings, database: Database) -> list[Any]:
         async with database.sessions() as session:

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bot.core.i18n import translate
-from bot.core.matching import fold
 from bot.content import guessing, readability
 from bot.content.loader import CONTENT_DIR, Content, ContentError, Problem, load_content
 from bot.content.models import Lesson, QuizQuestion
+from bot.core.i18n import translate
+from bot.core.matching import fold
 
 WORDS_PER_MINUTE = 120
 MIN_LESSONS = {True: 4, False: 3}
@@ -78,7 +78,7 @@ def repeats_check(question: QuizQuestion, lesson: Lesson) -> bool:
     return fuzz.token_sort_ratio(asked, checked) >= 78 or (same_answer >= 90 and fuzz.token_set_ratio(asked, checked) >= 78)
 
 
-def _readability_problems(lesson: Lesson, content: Content, problem) -> None:  # type: ignore[no-untyped-def]
+def _readability_problems(lesson: Lesson, content: Content, problem) -> None:
     for number, message in enumerate(readability.rendered_steps(lesson), 1):
         if len(message) > readability.MAX_RENDERED:
             problem(lesson.id, f"step {number} is {len(message)} characters as sent (at most "
@@ -98,7 +98,7 @@ def _readability_problems(lesson: Lesson, content: Content, problem) -> None:  #
 
 
 def _quiz_problems(content: Content, topic_id: str, questions: list[QuizQuestion], pass_mark: int,
-                   problem) -> None:  # type: ignore[no-untyped-def]
+                   problem) -> None:
     where = CONTENT_DIR / "quiz" / f"{topic_id}.yaml"
     report = guessing.analyse(topic_id, questions, pass_mark)
     name, rate = report.worst

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import permutations
 
-from bot.core.matching import fold
 from bot.content.models import QUESTIONS_PER_ATTEMPT, QuizQuestion
+from bot.core.matching import fold
 
 Dist = dict[int, float]  # option index in the bank -> chance the strategy picks it
 Picker = Callable[[QuizQuestion], Dist]

@@ -143,9 +143,9 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
         quiz_file, _ = read_model(path, QuizFile, problems)
         if quiz_file is None:
             continue
-        items = [q.model_copy(update={"topic": quiz_file.topic}) for q in quiz_file.questions]
-        questions.setdefault(quiz_file.topic, []).extend(items)
-        for question in items:
+        asked = [q.model_copy(update={"topic": quiz_file.topic}) for q in quiz_file.questions]
+        questions.setdefault(quiz_file.topic, []).extend(asked)
+        for question in asked:
             files[question.id] = path
     faq: list[FaqEntry] = []
     for path in sorted((root / "faq").glob("*.yaml")):

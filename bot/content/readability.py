@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bot.core.i18n import LANGUAGES, translate
 from bot.content.models import GlossaryTerm, Lesson
+from bot.core.i18n import LANGUAGES, translate
 
 MAX_RENDERED = 300  # characters on one phone screen with large text
 MAX_SYLLABLES = 25  # Vietnamese words are one syllable each: a sentence of at most 25 of them

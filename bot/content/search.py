@@ -12,6 +12,7 @@ All that depends only on the content is computed in `SearchIndex.build()`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -23,8 +24,8 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.core.matching import fold
 from bot.content.loader import Content
+from bot.core.matching import fold
 
 # Question scaffolding and small talk that say nothing about the topic ("... là gì", "cho hỏi").
 # Not "ban" (bạn / bán hàng), "cho" (cho / chợ / chỗ), "the" (thế / thẻ): folding merges them.
@@ -141,7 +142,7 @@ class _Doc:
 
 
 def _pairs(tokens: list[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 class SearchIndex:
@@ -290,4 +291,4 @@ def index_of(content: Content) -> SearchIndex:
     """The free-text search over `content`'s FAQ and lessons, built once per loaded content."""
     if content._index is None:
         content._index = SearchIndex.build(content)
-    return content._index  # type: ignore[no-any-return]
+    return content._index

@@ -34,6 +34,7 @@ class Screen:
     free_text: bool
     handles_back: bool
     requires: Right | None = None
+    needs: tuple[str, ...] = ()
 
 
 Visible = Callable[["Ctx"], Awaitable[bool]]
@@ -110,6 +111,9 @@ class Ctx:
             self.audit("right.refused", target=screen.name, detail=screen.requires.name)
             await self.home(self.t(screen.requires.refused))
             return
+        if any(key not in self.data for key in screen.needs):  # a step of a form whose earlier answers are gone
+            await self.home(self.t("engine.form_lost"))
+            return
         await screen.run(self)
 
     def chosen(self, prefix: str) -> str | None:
@@ -136,7 +140,7 @@ class Ctx:
             return await ask()
         if key not in self._answers:
             self._answers[key] = await ask()
-        return self._answers[key]  # type: ignore[no-any-return]
+        return self._answers[key]
 
     def known(self, key: str, answer: Any) -> None:
         """Gives `answer_once(key, …)` its answer in advance (read together with others)."""
@@ -153,7 +157,7 @@ class Ctx:
             self._answers = outer
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self):
         return self.services.settings
 
     @property

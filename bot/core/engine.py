@@ -10,7 +10,7 @@ where they are now.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, inspect, select, update
@@ -21,14 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.core.context import Ctx
-from bot.core.context import Screen
+from bot.core.context import Ctx, Screen
 from bot.core.flow import Flow
 from bot.core.locks import KeyedLock
 from bot.core.matching import global_action, match_option
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.services import Services
-from bot.db.models import ProcessedUpdate, User
+from bot.db.models import ProcessedUpdate, User, rows_changed, table_of
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +44,13 @@ GLOBAL_IDS = frozenset({"menu", "back", "help", "cancel"})
 
 # Built once: SQLAlchemy then also computes their cache keys once, not at every turn.
 _RECORD_UPDATE = {  # on the table, not the mapped class: a plain INSERT, not the ORM's bulk-insert path
-    "postgresql": pg_insert(ProcessedUpdate.__table__).on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(ProcessedUpdate.__table__).on_conflict_do_nothing(),
+    "postgresql": pg_insert(table_of(ProcessedUpdate)).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(table_of(ProcessedUpdate)).on_conflict_do_nothing(),
 }
 _USER_BY_KEY = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
 _SAVE_STATE = (
-    update(User.__table__)
-    .where(User.__table__.c.id == bindparam("user_id"))
+    update(table_of(User))
+    .where(table_of(User).c.id == bindparam("user_id"))
     .values(state=bindparam("state"), state_data=bindparam("state_data"), last_seen_at=bindparam("last_seen_at"))
 )
 
@@ -109,11 +108,11 @@ class Engine:
     def _first_time(session: Session, incoming: Incoming) -> bool:
         """Records the update id; False when it was recorded before (one round trip, no race)."""
         insert = _RECORD_UPDATE["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         result = session.execute(
             insert, {"channel": incoming.channel, "update_id": str(incoming.update_id), "processed_at": now}
         )
-        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+        return rows_changed(result) == 1
 
     async def _seen(self, incoming: Incoming) -> bool:
         async with self.services.db.sessions() as session:
@@ -289,7 +288,7 @@ class Engine:
         values = {
             "state": ctx.screen,
             "state_data": state_data,
-            "last_seen_at": datetime.now(timezone.utc),
+            "last_seen_at": datetime.now(UTC),
         }
         row = inspect(user)
         if not row.persistent or row.modified:  # a new row, or other changes to write: the ORM writes all at once

@@ -40,7 +40,7 @@ class Router:
 
     def screen(
         self, name: str, *, help: str = "help.generic", free_text: bool = False, handles_back: bool = False,
-        requires: Right | None = None,
+        requires: Right | None = None, needs: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Registers `run` as the screen `name`.
 
@@ -48,13 +48,15 @@ class Router:
         answers; `handles_back` screens take "quay lại" themselves (a lesson's previous step).
         `requires` is the right the identity speaking must hold: the engine checks it before
         every run of the screen (a button can be forged, a state can be stale), so a screen
-        cannot forget it.
+        cannot forget it. `needs` names what a step of a form reads from the earlier steps
+        (`ctx.data`); a state that lacks one (saved by an older version, or forged) leads home
+        with a word instead of a crash.
         """
 
         def register(run: Handler) -> Handler:
             if name in self.screens:
                 raise ValueError(f"screen {name!r} registered twice")
-            self.screens[name] = Screen(name, run, help, free_text, handles_back, requires)
+            self.screens[name] = Screen(name, run, help, free_text, handles_back, requires, needs)
             return run
 
         return register

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ BABEL_LOCALE = {"vi": "vi_VN", "en": "en_GB"}
 WARD_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> Translations:
     path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
@@ -39,7 +39,7 @@ def catalog(lang: str) -> Translations:
 def keys(lang: str) -> set[str]:
     path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
-        return {message.id for message in read_po(handle) if message.id and message.string}
+        return {str(message.id) for message in read_po(handle) if message.id and message.string}
 
 
 def translate(lang: str, key: str, **params: object) -> str:

@@ -36,7 +36,7 @@ class Counter(Protocol):
 class LocalCounter:
     """Sliding windows in this process's memory."""
 
-    def __init__(self, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, clock=time.monotonic) -> None:
         self.clock = clock
         self._events: dict[str, deque[float]] = {}
 

@@ -1,5 +1,8 @@
 """Imports every table module so that `Base.metadata` knows them all (migrations, create_all)."""
 
-from bot.db import models  # noqa: F401
-from bot.db import learning  # noqa: F401,E402
-from bot.db import network, staff  # noqa: F401,E402
+from bot.db import (  # noqa: F401
+    learning,
+    models,
+    network,
+    staff,
+)

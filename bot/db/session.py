@@ -62,15 +62,14 @@ class Database:
             async with self._writer_transaction() as session:
                 yield session
             return
-        async with self._writer if self._writer else contextlib.nullcontext():
-            async with self.sessions() as session:
-                await session.connection(execution_options={WRITE: True})  # begins the transaction
-                try:
-                    yield session
-                except BaseException:
-                    await session.rollback()
-                    raise
-                await session.commit()
+        async with self._writer if self._writer else contextlib.nullcontext(), self.sessions() as session:
+            await session.connection(execution_options={WRITE: True})  # begins the transaction
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     @contextlib.asynccontextmanager
     async def _writer_transaction(self) -> AsyncIterator[AsyncSession]:

@@ -59,7 +59,7 @@ class _Cursor:
     lastrowid. Errors are raised by `execute`, as before.
     """
 
-    __slots__ = ("_owner", "_rows", "description", "rowcount", "lastrowid", "arraysize")
+    __slots__ = ("_owner", "_rows", "arraysize", "description", "lastrowid", "rowcount")
 
     def __init__(self, owner: _Connection) -> None:
         self._owner = owner
@@ -141,7 +141,7 @@ class _Cursor:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self):
         return self.__aenter__().__await__()
 
 
@@ -216,7 +216,7 @@ class _Connection(aiosqlite.Connection):
         try:
             if self._running and self._connection is not None:
                 await self._execute(self._checkpoint_here)
-        except Exception as exc:  # noqa: BLE001 (the next one tries again; SQLite also does it on close)
+        except Exception as exc:
             log.warning("sqlite: WAL checkpoint failed: %s", exc)
         finally:
             self._checkpoint = None
@@ -235,19 +235,20 @@ def _connect(database: str | bytes | Path, *, iter_chunk_size: int = 64, **kwarg
     location = database.decode() if isinstance(database, bytes) else str(database)
     connection = _Connection(partial(sqlite3.connect, location, **kwargs), iter_chunk_size)
     connection._may_share_thread = kwargs.get("check_same_thread") is False
-    getattr(connection, "_thread", connection).daemon = True  # as SQLAlchemy does (aiosqlite < 0.22: a Thread)
+    thread: Any = getattr(connection, "_thread", connection)  # aiosqlite < 0.22: the connection is the Thread
+    thread.daemon = True  # as SQLAlchemy does
     return connection
 
 
 def prepare_engine(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "do_connect")
-    def _use_our_connection(_dialect, _record, _cargs, cparams) -> None:  # type: ignore[no-untyped-def]
+    def _use_our_connection(_dialect, _record, _cargs, cparams) -> None:
         # SQLAlchemy's aiosqlite adapter calls `async_creator_fn(*cargs, **cparams)` in place of
         # aiosqlite.connect: the same arguments (URL, connect_args), our connection class.
         cparams["async_creator_fn"] = _connect
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -263,7 +264,7 @@ def prepare_engine(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn) -> None:
         # Writers take the write lock up front; readers never block anyone (WAL snapshot).
         conn.exec_driver_sql(BEGIN_WRITE if conn.get_execution_options().get(WRITE) else "BEGIN")
 

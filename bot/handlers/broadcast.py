@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -46,7 +46,7 @@ async def compose(ctx: Ctx) -> None:
     await ctx.go("broadcast.audience", text=text)
 
 
-@router.screen("broadcast.audience", help="help.broadcast_audience", requires=STAFF)
+@router.screen("broadcast.audience", help="help.broadcast_audience", requires=STAFF, needs=("text",))
 async def choose_audience(ctx: Ctx) -> None:
     """Step 2: who gets it (a TDP asks its number on the next screen)."""
     if ctx.option == "tdp":
@@ -59,7 +59,7 @@ async def choose_audience(ctx: Ctx) -> None:
             + [ctx.opt("back", "nav.back")])
 
 
-@router.screen("broadcast.tdp", help="help.broadcast_tdp", free_text=True, requires=STAFF)
+@router.screen("broadcast.tdp", help="help.broadcast_tdp", free_text=True, requires=STAFF, needs=("text",))
 async def choose_tdp(ctx: Ctx) -> None:
     number = tdp_number(ctx.text or "") if ctx.text else None
     if number is None:
@@ -69,10 +69,11 @@ async def choose_tdp(ctx: Ctx) -> None:
     await ctx.go("broadcast.when", **ctx.data, audience="tdp", tdp=f"{ward.code}/{number}" if ward else f"?/{number}")
 
 
-@router.screen("broadcast.when", help="help.broadcast_when", free_text=True, requires=STAFF)
+@router.screen("broadcast.when", help="help.broadcast_when", free_text=True, requires=STAFF,
+               needs=("text", "audience"))
 async def choose_when(ctx: Ctx) -> None:
     """Step 3: now, or a day and hour ("20/12 8:00")."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     options = [ctx.opt("now", "broadcast.now"), ctx.opt("back", "nav.back")]
     if ctx.entering:
         ctx.say(ctx.t("broadcast.ask_when"), options)
@@ -88,7 +89,7 @@ async def choose_when(ctx: Ctx) -> None:
     await ctx.go("broadcast.preview", **ctx.data, at=at.isoformat(), urgent=False)
 
 
-@router.screen("broadcast.preview", help="help.broadcast_preview", requires=STAFF)
+@router.screen("broadcast.preview", help="help.broadcast_preview", requires=STAFF, needs=("text", "audience", "at"))
 async def preview(ctx: Ctx) -> None:
     """Step 4: exactly what goes out, to how many people on which channel, then send."""
     if ctx.option == "urgent":
@@ -143,7 +144,7 @@ async def _preview(ctx: Ctx) -> None:
 async def _confirm(ctx: Ctx) -> None:
     audience = await _audience(ctx)
     at = datetime.fromisoformat(ctx.data["at"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     broadcast = await service.create(ctx.session, actor=ctx.actor, text=ctx.data["text"], audience=audience,
                                      at=at if at > now else None, urgent=bool(ctx.data.get("urgent")),
                                      scope_tdp_id=staff_tdp_scope(ctx.identity))

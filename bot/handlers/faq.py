@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.content.search import Hit, index_of
 from bot.core.context import Ctx
 from bot.core.engine import AGAIN
 from bot.core.flow import Router
@@ -16,7 +17,6 @@ from bot.core.matching import fold, match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import shown_to
-from bot.content.search import index_of, Hit
 from bot.logs import mask
 
 router = Router()

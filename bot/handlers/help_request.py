@@ -3,7 +3,7 @@ with where they are stuck, and the answer relayed back; joining a mentor by invi
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
@@ -148,7 +148,7 @@ async def answer(ctx: Ctx) -> None:
     if not reply:
         return
     request.status, request.answer = "answered", reply
-    request.answered_by, request.answered_at = ctx.identity.id, datetime.now(timezone.utc)
+    request.answered_by, request.answered_at = ctx.identity.id, datetime.now(UTC)
     await enqueue(ctx.session, request.mentee_id, ctx.t("help_request.answer", mentor=mentor.full_name,
                                                         question=request.question, answer=reply), priority=0)
     ctx.say(ctx.t("help_request.answered"))
@@ -162,11 +162,11 @@ async def my_mentor(ctx: Ctx) -> None:
     if ctx.option == "ask":
         await ctx.go("help_request.new")
         return
-    if ctx.option == "leave" and pairing is not None:
+    if ctx.option == "leave" and mentor is not None:
         ctx.say(ctx.t("mentee.leave_confirm", mentor=mentor.full_name),
                 [ctx.opt("leave_yes", "mentee.leave_yes"), ctx.opt("keep", "mentee.leave_no")])
         return
-    if ctx.option == "leave_yes" and pairing is not None:
+    if ctx.option == "leave_yes" and pairing is not None and mentor is not None:
         await net.end_pairing(ctx.session, pairing, "left")
         await ctx.home(ctx.t("mentee.left", mentor=mentor.full_name))
         return

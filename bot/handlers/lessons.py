@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 
+from bot.content.models import Lesson
 from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.handlers.menu import person_fact
 from bot.lessons import progress as prog
-from bot.content.models import Lesson
 from bot.lessons.path import next_lesson, path
 
 router = Router()
@@ -21,7 +21,7 @@ MAX_SOURCES = 3
 _rng = random.SystemRandom()
 
 
-def _content(ctx: Ctx):  # type: ignore[no-untyped-def]
+def _content(ctx: Ctx):
     return ctx.services.content
 
 
@@ -302,7 +302,7 @@ async def lesson_done(ctx: Ctx) -> None:
 async def resume(ctx: Ctx) -> None:
     current = prog.in_progress(await _progress(ctx))
     lesson = _content(ctx).lessons.get(current.lesson_id) if current else None
-    if lesson is None:
+    if current is None or lesson is None:
         await ctx.replace("topic.list")
         return
     ctx.say(ctx.t("lessons.welcome_back", title=lesson.title))

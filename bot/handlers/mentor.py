@@ -15,7 +15,6 @@ from bot.core.flow import Router
 from bot.core.i18n import format_short_day
 from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
-from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people import codes

@@ -25,7 +25,7 @@ async def offline_name(ctx: Ctx) -> None:
     await ctx.go("mentor.offline_age", name=name)
 
 
-@router.screen("mentor.offline_age", help="help.mentor_offline_age", requires=MENTOR)
+@router.screen("mentor.offline_age", help="help.mentor_offline_age", requires=MENTOR, needs=("name",))
 async def offline_age(ctx: Ctx) -> None:
     if ctx.option in AGE_BANDS:
         await ctx.go("mentor.offline_phone", **ctx.data, age=ctx.option)
@@ -34,7 +34,8 @@ async def offline_age(ctx: Ctx) -> None:
             [ctx.opt(b, f"age.{b}") for b in AGE_BANDS] + [ctx.opt("back", "nav.back")])
 
 
-@router.screen("mentor.offline_phone", help="help.mentor_offline_phone", free_text=True, requires=MENTOR)
+@router.screen("mentor.offline_phone", help="help.mentor_offline_phone", free_text=True, requires=MENTOR,
+               needs=("name",))
 async def offline_phone(ctx: Ctx) -> None:
     options = [ctx.opt("skip", "onboarding.skip"), ctx.opt("back", "nav.back")]
     if ctx.entering:
@@ -47,7 +48,7 @@ async def offline_phone(ctx: Ctx) -> None:
     await ctx.go("mentor.offline_consent", **ctx.data, phone=phone)
 
 
-@router.screen("mentor.offline_consent", help="help.mentor_offline_consent", requires=MENTOR)
+@router.screen("mentor.offline_consent", help="help.mentor_offline_consent", requires=MENTOR, needs=("name",))
 async def offline_consent(ctx: Ctx) -> None:
     """Registered only once the person agreed, in person; a second registration of them opens the first."""
     mentor = await _mentor(ctx)

@@ -50,7 +50,7 @@ async def attendees(ctx: Ctx) -> None:
     ctx.say(ctx.t("session.pick", n=len(came)), [ctx.opt("all", "session.all"), *options, ctx.opt("done", "session.done")])
 
 
-@router.screen("mentor.session_topic", help="help.mentor_session", requires=MENTOR)
+@router.screen("mentor.session_topic", help="help.mentor_session", requires=MENTOR, needs=("attendees",))
 async def topic(ctx: Ctx) -> None:
     content = ctx.services.content
     if (topic_id := ctx.chosen("topic")) in content.lessons_by_topic:
@@ -60,7 +60,8 @@ async def topic(ctx: Ctx) -> None:
             + [ctx.opt("back", "nav.back")])
 
 
-@router.screen("mentor.session_lesson", help="help.mentor_session", free_text=True, requires=MENTOR)
+@router.screen("mentor.session_lesson", help="help.mentor_session", free_text=True, requires=MENTOR,
+               needs=("attendees", "topic"))
 async def lesson(ctx: Ctx) -> None:
     content = ctx.services.content
     lessons = content.lessons_by_topic.get(ctx.data.get("topic", ""), [])
@@ -76,7 +77,8 @@ async def lesson(ctx: Ctx) -> None:
             [Option(f"lesson:{item.id}", item.title) for item in lessons][:5] + [ctx.opt("back", "nav.back")])
 
 
-@router.screen("mentor.session_minutes", help="help.mentor_session", free_text=True, requires=MENTOR)
+@router.screen("mentor.session_minutes", help="help.mentor_session", free_text=True, requires=MENTOR,
+               needs=("attendees", "lesson"))
 async def minutes(ctx: Ctx) -> None:
     typed = small_number(ctx.text) if ctx.text and not ctx.option else None
     spent = ctx.chosen_id("min") or typed
@@ -87,7 +89,8 @@ async def minutes(ctx: Ctx) -> None:
             + [ctx.opt("back", "nav.back")])
 
 
-@router.screen("mentor.session_place", help="help.mentor_session", requires=MENTOR)
+@router.screen("mentor.session_place", help="help.mentor_session", requires=MENTOR,
+               needs=("attendees", "lesson", "minutes"))
 async def place(ctx: Ctx) -> None:
     if ctx.option in PLACES:
         mentor = await _mentor(ctx)
@@ -103,7 +106,7 @@ def small_number(text: str | None) -> int | None:
     return int(digits) if digits and len(digits) <= 3 else None
 
 
-async def save_session(ctx: Ctx, mentor, people, where: str) -> None:  # type: ignore[no-untyped-def]
+async def save_session(ctx: Ctx, mentor, people, where: str) -> None:
     """Attendance and the lesson taught, for each person who came; no quiz result, no certificate."""
     taught = ctx.services.content.lessons[ctx.data["lesson"]]
     record = HelpSession(mentor_id=mentor.id, held_on=date.today(), topic_id=taught.topic, lesson_id=taught.id,

@@ -9,7 +9,7 @@ from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
 from bot.handlers.certificates import send_certificate
-from bot.handlers.mentor import _mentor, core_lesson_counts
+from bot.handlers.mentor import _mentor
 from bot.handlers.quiz import feedback, question_screen
 from bot.lessons import progress as prog
 from bot.network import mentors as net
@@ -41,7 +41,8 @@ async def mentee_detail(ctx: Ctx) -> None:
         return
     elif ctx.option == "end":
         pairing = await net.active_pairing(ctx.session, mentee.id)
-        await net.end_pairing(ctx.session, pairing, "ended-by-mentor")
+        if pairing is not None:
+            await net.end_pairing(ctx.session, pairing, "ended-by-mentor")
         ctx.say(ctx.t("mentor.ended", name=mentee.display_name))
         await ctx.replace("mentor.home")
         return

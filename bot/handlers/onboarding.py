@@ -6,7 +6,7 @@ gets no certificate. Every answer can be changed later under "Cài đặt".
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
@@ -23,7 +23,7 @@ MAX_NAME = 60
 
 
 async def give_consent(ctx: Ctx) -> None:
-    ctx.user.consent_at = datetime.now(timezone.utc)
+    ctx.user.consent_at = datetime.now(UTC)
     ctx.user.consent_version = CONSENT_VERSION
 
 

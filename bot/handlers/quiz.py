@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
@@ -14,11 +14,11 @@ from bot.quiz import attempts, bank
 router = Router()
 
 
-def _bank(ctx: Ctx, topic_id: str):  # type: ignore[no-untyped-def]
+def _bank(ctx: Ctx, topic_id: str):
     return ctx.services.content.questions.get(topic_id, [])
 
 
-def _question(ctx: Ctx, question_id: str):  # type: ignore[no-untyped-def]
+def _question(ctx: Ctx, question_id: str):
     return ctx.services.content.question(question_id)
 
 
@@ -38,7 +38,7 @@ async def quiz_intro(ctx: Ctx) -> None:
     attempt = await attempts.open_attempt(ctx.session, ctx.user.id, topic.id)
     if ctx.option == "start" or (ctx.option == "restart" and attempt is not None):
         if attempt is not None:
-            attempt.finished_at = datetime.now(timezone.utc)
+            attempt.finished_at = datetime.now(UTC)
         attempt = await attempts.start(ctx.session, ctx.services.content, ctx.user.id, topic.id)
         await ctx.replace("quiz.question", attempt=attempt.id)
         return
@@ -84,13 +84,13 @@ async def quiz_question(ctx: Ctx) -> None:
     ctx.say(text, options + [ctx.opt("menu", "quiz.pause")])
 
 
-def feedback(ctx: Ctx, question, order: list[int], correct: bool) -> str:  # type: ignore[no-untyped-def]
+def feedback(ctx: Ctx, question, order: list[int], correct: bool) -> str:
     right = bank.shown_options(question, order)[order.index(question.answer)]
     verdict = ctx.t("quiz.right") if correct else ctx.t("quiz.wrong", answer=right)
     return f"{verdict}\n{question.explanation.strip()}"
 
 
-def question_screen(ctx: Ctx, attempt: QuizAttempt, question, order: list[int]) -> tuple[str, list[Option]]:  # type: ignore[no-untyped-def]
+def question_screen(ctx: Ctx, attempt: QuizAttempt, question, order: list[int]) -> tuple[str, list[Option]]:
     """The question text and its answers as buttons ("q0", "q1", … in the shown order)."""
     labels = bank.shown_options(question, order)
     text = ctx.t("quiz.question", n=len(attempt.answers) + 1, total=len(attempt.question_ids),
@@ -113,8 +113,9 @@ async def quiz_result(ctx: Ctx) -> None:
     if ctx.option == "review":
         await ctx.replace("quiz.review", attempt=attempt.id, index=0)
         return
-    if ctx.option == "reread" and missed:
-        lesson = content.lessons.get(_question(ctx, missed[0][0]).lesson)
+    first_missed = _question(ctx, missed[0][0]) if missed else None
+    lesson = content.lessons.get(first_missed.lesson) if first_missed is not None else None
+    if ctx.option == "reread" and lesson is not None:
         await ctx.go("lesson.step", lesson=lesson.id, step=0)
         return
     if ctx.option == "certificates":
@@ -123,7 +124,7 @@ async def quiz_result(ctx: Ctx) -> None:
     if ctx.option == "quiz_other":
         await ctx.go("quiz.intro")
         return
-    text = ctx.t("quiz.score", topic=topic.title, score=attempt.score, total=len(attempt.question_ids))
+    text = ctx.t("quiz.score", topic=topic.title if topic else attempt.topic_id, score=attempt.score, total=len(attempt.question_ids))
     if attempt.passed:
         ctx.say(text + "\n" + ctx.t("quiz.passed"))
         if ctx.entering:

@@ -74,7 +74,7 @@ async def mentor_applications(ctx: Ctx) -> None:
         mentor = await ctx.session.get(Mentor, decided)
         scope = staff_tdp_scope(ctx.identity)
         if mentor is not None and mentor.status == "pending" and scope in (None, mentor.tdp_id):
-            approve = ctx.option.startswith("y:")
+            approve = ctx.chosen_id("y") is not None
             await net.decide(ctx.session, mentor, approve, ctx.actor)
             ctx.say(ctx.t("staff.decided", name=mentor.full_name,
                           decision=ctx.t("staff.approved" if approve else "staff.rejected")))
@@ -139,14 +139,14 @@ async def network(ctx: Ctx) -> None:
 @router.screen("staff.report", help="help.staff", requires=STAFF)
 async def report(ctx: Ctx) -> None:
     now = datetime.now(WARD_TZ)
-    choices = {"quarter": ("quarterly", {"quarter": (now.month - 1) // 3 + 1}),
-               "month": ("monthly", {"month": now.month}), "year": ("annual", {})}
+    choices = {"quarter": ("quarterly", (now.month - 1) // 3 + 1, None), "month": ("monthly", None, now.month),
+               "year": ("annual", None, None)}
     if ctx.option in choices:
         from bot.reports.service import build_report
 
-        kind, extra = choices[ctx.option]
-        files = await build_report(ctx.services.db, ctx.settings, kind, now.year, out_dir=ctx.services.files_dir,
-                                   **extra)
+        kind, quarter, month = choices[ctx.option]
+        files = await build_report(ctx.services.db, ctx.settings, kind, now.year, quarter, month,
+                                   out_dir=ctx.services.files_dir)
         ctx.audit("report.export", target=files.xlsx.name)
         ctx.say(files.summary, screen="report",
                 document=Attachment(files.xlsx, files.xlsx.name, "application/vnd.openxmlformats-officedocument"

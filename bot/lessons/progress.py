@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +40,7 @@ async def record_step(session: AsyncSession, user_id: int, lesson_id: str, topic
         row = LessonProgress(user_id=user_id, lesson_id=lesson_id, topic_id=topic_id, step=step)
         session.add(row)
     row.step = step
-    row.updated_at = datetime.now(timezone.utc)
+    row.updated_at = datetime.now(UTC)
     await session.flush()
     return row
 
@@ -48,7 +48,7 @@ async def record_step(session: AsyncSession, user_id: int, lesson_id: str, topic
 async def complete(session: AsyncSession, user_id: int, lesson_id: str, topic_id: str, correct: bool) -> None:
     row = await record_step(session, user_id, lesson_id, topic_id, 0)
     if row.completed_at is None:
-        row.completed_at = datetime.now(timezone.utc)
+        row.completed_at = datetime.now(UTC)
     row.check_correct = correct
 
 

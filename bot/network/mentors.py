@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Exists, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.core.i18n import translate
 from bot.db.learning import Certificate, LessonProgress
@@ -24,7 +25,7 @@ from bot.people.audit import Actor, record
 STUCK_AFTER = timedelta(days=7)
 
 
-def approved_mentor_exists(user_id: ColumnElement[int]) -> Exists:
+def approved_mentor_exists(user_id: ColumnElement[int] | QueryableAttribute[int]) -> Exists:
     """SQL: the person `user_id` (a column or a parameter) is an approved Đại sứ số."""
     return exists().where(Mentor.user_id == user_id, Mentor.status == "approved")
 
@@ -56,7 +57,7 @@ async def request_mentor(session: AsyncSession, user: User, full_name: str, orga
 async def decide(session: AsyncSession, mentor: Mentor, approve: bool, actor: Actor, *, tell: bool = True) -> None:
     """Approves or rejects an application, tells the applicant (unless they are the one speaking), audits it."""
     mentor.status = "approved" if approve else "rejected"
-    mentor.decided_at, mentor.decided_by = datetime.now(timezone.utc), actor.who
+    mentor.decided_at, mentor.decided_by = datetime.now(UTC), actor.who
     user = await session.get(User, mentor.user_id)
     if approve and user is not None and user.role == "learner":
         user.role = "mentor"
@@ -108,7 +109,7 @@ async def active_counts(session: AsyncSession, mentor_ids: list[int]) -> dict[in
 
 
 async def end_pairing(session: AsyncSession, pairing: Mentorship, reason: str) -> None:
-    pairing.ended_at, pairing.ended_reason = datetime.now(timezone.utc), reason
+    pairing.ended_at, pairing.ended_reason = datetime.now(UTC), reason
     await session.flush()
 
 
@@ -154,7 +155,7 @@ async def mentee_rows(session: AsyncSession, mentor: Mentor, core_topics: dict[s
     certificates = dict(list(await session.execute(
         select(Certificate.user_id, func.count()).where(Certificate.user_id.in_(ids), Certificate.revoked_at.is_(None))
         .group_by(Certificate.user_id))))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = []
     for row in pairs:
         topics = sum(1 for topic, total in core_topics.items() if done.get(row.id, {}).get(topic, 0) >= total)
@@ -167,7 +168,7 @@ async def mentee_rows(session: AsyncSession, mentor: Mentor, core_topics: dict[s
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def team_of_tdp(session: AsyncSession, tdp_id: int | None, exclude_user: int | None = None) -> list[Mentor]:
@@ -183,7 +184,7 @@ async def team_of_tdp(session: AsyncSession, tdp_id: int | None, exclude_user: i
 async def register_offline(session: AsyncSession, mentor: Mentor, name: str, age_band: str | None,
                            tdp_id: int | None, phone: str | None) -> User:
     """A resident without a phone, registered by their mentor with their spoken consent."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     user = User(channel="offline", external_id=f"offline-{secrets.token_hex(8)}", display_name=name,
                 age_band=age_band, tdp_id=tdp_id, state="menu", state_data={}, consent_at=now,
                 consent_version="in-person", phone_masked=mask_phone(phone) if phone else None)

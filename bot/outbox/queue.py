@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Option
-from bot.db.models import User
+from bot.db.models import User, rows_changed
 from bot.db.staff import Broadcast, OutboxMessage
 
 PUSH_CHANNELS = ("telegram", "zalo")
@@ -55,7 +55,7 @@ async def enqueue(
         options=[{"id": o.id, "label": o.label} for o in options or []],
         priority=priority,
         broadcast_id=broadcast_id,
-        not_before=not_before or datetime.now(timezone.utc),
+        not_before=not_before or datetime.now(UTC),
     )
     session.add(message)
     await session.flush()
@@ -71,7 +71,7 @@ async def claim_queued(session: AsyncSession, user_id: int, *, status: str, clai
     loser re-reads the committed row and skips it, on SQLite writers take turns.
     The plain SELECT first keeps the usual case (nothing waiting) a read.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = list(await session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.user_id == user_id, OutboxMessage.status == "queued", OutboxMessage.not_before <= now)
@@ -98,7 +98,7 @@ async def release_claim(session: AsyncSession, ids: Collection[int], claimed_by:
     result = await session.execute(update(OutboxMessage).where(
         OutboxMessage.id.in_(list(ids)), OutboxMessage.status == "sending", OutboxMessage.claimed_by == claimed_by,
     ).values(status="queued", claimed_by=None, claimed_at=None).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)
 
 
 async def confirm_shown(session: AsyncSession, user_id: int, ids: Collection[int]) -> int:
@@ -108,7 +108,7 @@ async def confirm_shown(session: AsyncSession, user_id: int, ids: Collection[int
     rows = list(await session.execute(
         update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.user_id == user_id,
                                     OutboxMessage.status == "sending")
-        .values(status="sent", sent_at=datetime.now(timezone.utc))
+        .values(status="sent", sent_at=datetime.now(UTC))
         .returning(OutboxMessage.broadcast_id).execution_options(synchronize_session=False)))
     await finish_broadcasts(session, {row.broadcast_id for row in rows if row.broadcast_id is not None})
     return len(rows)

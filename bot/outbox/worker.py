@@ -13,10 +13,11 @@ where one message per worker could be repeated).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -45,7 +46,7 @@ class OutboxWorker:
         self.sent = 0
 
     async def claim(self) -> list[tuple[int, str, str, Reply, int, int | None]]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.db.transaction() as session:
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM).values(status="queued"))
@@ -84,7 +85,7 @@ class OutboxWorker:
 
     async def _record(self, row_id: int, outcome: str) -> None:
         """One short transaction per message, before the next one is recorded: "sent" is never lost."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.db.transaction() as session:
             if outcome in ("sent", "unreachable"):
                 await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
@@ -124,8 +125,8 @@ class OutboxWorker:
                 async with self.db.transaction() as session:
                     await session.execute(update(OutboxMessage).where(
                         OutboxMessage.status == "sending", OutboxMessage.claimed_by == self.name).values(
-                        claimed_at=datetime.now(timezone.utc)))
-            except Exception:  # noqa: BLE001 (the next renewal tries again)
+                        claimed_at=datetime.now(UTC)))
+            except Exception:
                 log.warning("outbox worker could not renew its claim", exc_info=True)
 
     async def run_until_empty(self) -> None:
@@ -147,7 +148,5 @@ class OutboxWorker:
                 log.exception("outbox worker round failed; retrying")
                 handled = 0
             if not handled:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll)
-                except asyncio.TimeoutError:
-                    pass

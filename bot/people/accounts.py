@@ -11,7 +11,7 @@ the person (unlink, delete) without taking the person's data with it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,13 +115,13 @@ async def merge(session: AsyncSession, primary: User, secondary: User) -> None:
     await session.flush()
 
 
-async def _move_single(session, model, column, primary_id: int, secondary_id: int, active) -> None:  # type: ignore[no-untyped-def]
+async def _move_single(session, model, column, primary_id: int, secondary_id: int, active) -> None:
     """Rows a person may have only one of (active mentor, household): the primary's wins."""
     condition = [column == primary_id] + ([active] if active is not None else [])
     if await session.scalar(select(model).where(*condition)) is not None:
         if model is Mentorship:
             await session.execute(update(Mentorship).where(column == secondary_id, active).values(
-                ended_at=datetime.now(timezone.utc), ended_reason="merged"))
+                ended_at=datetime.now(UTC), ended_reason="merged"))
         else:
             await session.execute(delete(model).where(column == secondary_id))
     else:

@@ -16,12 +16,12 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Code
+from bot.db.models import Code, rows_changed
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """32 symbols an elderly person can read out and type without confusing two of them: 5 bits each."""
@@ -86,7 +86,7 @@ async def issue(session: AsyncSession, kind: str, *, user_id: int | None = None,
                                           .order_by(Code.created_at.desc()).offset(LIVE_PER_OWNER - 1)))
         if live:
             await session.execute(delete(Code).where(Code.digest.in_(live)))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     code = new_code()
     session.add(Code(digest=digest(code), kind=kind, user_id=user_id, mentor_id=mentor_id, household_id=household_id,
                      created_by=created_by, created_at=now, expires_at=now + LIFETIME[kind]))
@@ -94,7 +94,7 @@ async def issue(session: AsyncSession, kind: str, *, user_id: int | None = None,
     return code
 
 
-def _owner(kind: str, user_id: int | None, mentor_id: int | None, household_id: int | None):  # type: ignore[no-untyped-def]
+def _owner(kind: str, user_id: int | None, mentor_id: int | None, household_id: int | None):
     if mentor_id is not None:
         return Code.mentor_id == mentor_id
     if household_id is not None:
@@ -112,8 +112,8 @@ async def look_up(session: AsyncSession, text: str) -> Redeemed | None:
     row = await session.get(Code, digest(code))
     if row is None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=timezone.utc)
-    if expires <= datetime.now(timezone.utc):
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires <= datetime.now(UTC):
         await session.delete(row)
         return None
     return Redeemed(row.kind, row.digest, row.user_id, row.mentor_id, row.household_id)
@@ -122,9 +122,9 @@ async def look_up(session: AsyncSession, text: str) -> Redeemed | None:
 async def use(session: AsyncSession, code_digest: str) -> bool:
     """Spends a code looked up before; False when someone else used it in between (single use)."""
     result = await session.execute(delete(Code).where(Code.digest == code_digest))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return rows_changed(result) > 0
 
 
 async def purge_expired(session: AsyncSession, now: datetime | None = None) -> int:
-    result = await session.execute(delete(Code).where(Code.expires_at <= (now or datetime.now(timezone.utc))))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = await session.execute(delete(Code).where(Code.expires_at <= (now or datetime.now(UTC))))
+    return rows_changed(result)

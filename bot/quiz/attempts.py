@@ -9,15 +9,15 @@ attendance never makes an attempt.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.learning import QuizAttempt
 from bot.content.loader import Content
 from bot.content.models import QuizQuestion
+from bot.db.learning import QuizAttempt
 from bot.quiz import bank
 
 _rng = random.SystemRandom()
@@ -60,7 +60,7 @@ def answer(content: Content, attempt: QuizAttempt, shown: int, **extra: Any) -> 
     question, order = found
     correct = bank.is_correct(question, order, shown)
     attempt.answers = [*attempt.answers, {"shown": shown, "option": order[shown], "correct": correct,
-                                          "at": datetime.now(timezone.utc).isoformat(), **extra}]
+                                          "at": datetime.now(UTC).isoformat(), **extra}]
     return question, order, correct
 
 
@@ -68,7 +68,7 @@ def finish(attempt: QuizAttempt, pass_mark: int) -> bool:
     """Scores a fully answered attempt; True when it passed."""
     attempt.score = bank.score([item["correct"] for item in attempt.answers])
     attempt.passed = bank.passed(attempt.score, len(attempt.question_ids), pass_mark)
-    attempt.finished_at = datetime.now(timezone.utc)
+    attempt.finished_at = datetime.now(UTC)
     return attempt.passed
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.content.loader import Content
 from bot.core.messages import Attachment
 from bot.db.learning import Certificate
 from bot.db.models import Tdp, User, Ward
-from bot.content.loader import Content
 from bot.people.audit import Actor, record
 from bot.quiz import attempts, codes
 from bot.quiz.render import OVERALL_TITLE, TOPIC_TITLE, CertificateView, render_pdf, render_png
@@ -32,7 +32,7 @@ class Verification:
 
 
 def topic_titles(content: Content, certificate: Certificate) -> list[str]:
-    return [content.topic(t).title if content.topic(t) else t for t in certificate.topics]
+    return [topic.title if (topic := content.topic(t)) else t for t in certificate.topics]
 
 
 async def _unit_names(session: AsyncSession, user: User) -> tuple[str | None, str | None]:
@@ -127,7 +127,7 @@ async def revoke(session: AsyncSession, settings: Settings, text: str, reason: s
         return None
     certificate = result.certificate
     if certificate.revoked_at is None:
-        certificate.revoked_at = datetime.now(timezone.utc)
+        certificate.revoked_at = datetime.now(UTC)
         certificate.revoke_reason = reason
         record(session, actor, "certificate.revoke", target=certificate.code, detail=reason)
     return certificate

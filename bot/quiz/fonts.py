@@ -20,7 +20,6 @@ from PIL import ImageFont
 
 from bot.quiz.layout import _MM_PER_PT, _PX_PER_MM
 
-
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT_FILES = {
     "sans": "DejaVuSans.ttf",

@@ -13,10 +13,8 @@ from __future__ import annotations
 import datetime
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-
-
 
 DEFAULT_ISSUER = "Phong trào “Bình dân học vụ số”"
 DEFAULT_PLACE = "Hải Phòng"

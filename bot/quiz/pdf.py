@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime
 import io
+from typing import Any
 
 from fpdf import FPDF
 
 from bot.quiz.fonts import _PDF_FONTS, FONT_FILES, _pdf_font_dir
+from bot.quiz.layout import _QR, CertificateView, _clean, _layout, _Line, _Poly, _Rect, _Text
 from bot.quiz.qr import _qr_png
-from bot.quiz.layout import CertificateView, _clean, _layout, _Line, _Poly, _QR, _Rect, _Text
-
 
 # --------------------------------------------------------------------------- #
 # PDF
@@ -61,7 +61,7 @@ def render_pdf(view: CertificateView) -> bytes:
     )
     pdf.add_page()
 
-    state = {"font": None, "tracking": 0.0}
+    state: dict[str, Any] = {"font": None, "tracking": 0.0}
 
     def use_font(key: str, size: float, tracking: float) -> None:
         if state["font"] != (key, size):

@@ -13,11 +13,27 @@ from PIL import Image, ImageDraw
 
 from bot.quiz.fonts import _pil_font, _pt_to_px
 from bot.quiz.layout import (
-    _MM_PER_PT, _PX_PER_MM, BLACK, GOLD, GREY, INK, NAVY, PAPER, PNG_SIZE, RED, WHITE, CertificateView, Color, _layout,
-    _Line, _Poly, _QR, _Rect, _Text,
+    _MM_PER_PT,
+    _PX_PER_MM,
+    _QR,
+    BLACK,
+    GOLD,
+    GREY,
+    INK,
+    NAVY,
+    PAPER,
+    PNG_SIZE,
+    RED,
+    WHITE,
+    CertificateView,
+    Color,
+    _layout,
+    _Line,
+    _Poly,
+    _Rect,
+    _Text,
 )
 from bot.quiz.qr import QR_BORDER, _qr
-
 
 # --------------------------------------------------------------------------- #
 # PNG
@@ -123,7 +139,8 @@ def _draw_qr(draw: ImageDraw.ImageDraw, op: _QR) -> None:
     x0 = round(_px(op.x)) + (box - module * side) // 2
     y0 = round(_px(op.y)) + (box - module * side) // 2
     draw.rectangle([x0, y0, x0 + module * side - 1, y0 + module * side - 1], fill=WHITE)
-    for r, row in enumerate(qr.matrix_iter(scale=1, border=border)):
+    for r, cells in enumerate(qr.matrix_iter(scale=1, border=border)):
+        row = list(cells)
         c = 0
         while c < side:
             if row[c]:

@@ -22,12 +22,12 @@ from bot.quiz.layout import (
 )
 
 __all__ = [
-    "CertificateView",
     "DEFAULT_ISSUER",
     "DEFAULT_PLACE",
     "OVERALL_TITLE",
     "PNG_SIZE",
     "TOPIC_TITLE",
+    "CertificateView",
     "location_line",
     "render_pdf",
     "render_png",

@@ -13,10 +13,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from bot.reports.figures import TdpRow, totals  # noqa: E402
-from bot.reports.periods import Period  # noqa: E402
+from bot.reports.figures import TdpRow, totals
+from bot.reports.periods import Period
 
 MAX_BARS = 30
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import Tdp, User, Ward
@@ -88,7 +90,7 @@ def totals(rows: Iterable[TdpRow]) -> TdpRow:
     return total
 
 
-def _between(column: ColumnElement, period: Period) -> ColumnElement[bool]:
+def _between(column: ColumnElement[Any] | QueryableAttribute[Any], period: Period) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
 
@@ -112,12 +114,12 @@ async def tdp_figures(
     person = and_(User.merged_into_id.is_(None), User.tdp_id.in_(in_scope.scalar_subquery()))
     end = period.end
 
-    def put(attribute: str, result: Iterable) -> None:  # type: ignore[type-arg]
+    def put(attribute: str, result: Iterable) -> None:
         for tdp_id, count in result:
             if tdp_id in rows:
                 setattr(rows[tdp_id], attribute, int(count or 0))
 
-    def put_topic(attribute: str, result: Iterable) -> None:  # type: ignore[type-arg]
+    def put_topic(attribute: str, result: Iterable) -> None:
         for tdp_id, topic, count in result:
             if tdp_id in rows:
                 getattr(rows[tdp_id], attribute)[topic] = int(count)
@@ -147,6 +149,8 @@ async def tdp_figures(
     for tdp_id, topic, count in await session.execute(
             select(User.tdp_id, Certificate.topic_id, func.count()).join(User, User.id == Certificate.user_id)
             .where(person, held).group_by(User.tdp_id, Certificate.topic_id)):
+        if tdp_id is None:  # the query joins TDPs: never reached
+            continue
         if topic == OVERALL:
             rows[tdp_id].certified = int(count)
         else:

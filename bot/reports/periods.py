@@ -8,7 +8,7 @@ columns) and `start`/`end` (UTC instants, end exclusive, for timestamps).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from bot.core.i18n import WARD_TZ
@@ -27,7 +27,7 @@ def target_percent(year: int) -> int | None:
 
 def local_midnight_utc(day: date) -> datetime:
     """00:00 of `day` in the ward's time zone, as a UTC instant."""
-    return datetime.combine(day, time(0), tzinfo=WARD_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=WARD_TZ).astimezone(UTC)
 
 
 def _next_month(year: int, month: int) -> date:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.db.models import Ward
-from bot.people.audit import Actor, record
 from bot.db.session import Database
+from bot.people.audit import Actor, record
 from bot.reports.chart import render_chart_png
 from bot.reports.figures import TdpRow, report_topics, tdp_figures, totals
 from bot.reports.periods import Period

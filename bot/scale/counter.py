@@ -30,7 +30,9 @@ class SharedCounter:
         started = time.monotonic()
         try:
             async with self.link.client.pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(name).expire(name, ttl).execute()
+                pipe.incr(name)
+                pipe.expire(name, ttl)
+                count, _ = await pipe.execute()
         except FAILURES as exc:
             self.link.failed(exc, started)
             return await self.local.hit(key, window)

@@ -10,6 +10,7 @@ logged once, not at every update.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -87,7 +88,5 @@ class RedisLink:
 
     async def close(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        try:
+        with contextlib.suppress(*FAILURES):
             await self.client.aclose()
-        except FAILURES:
-            pass

@@ -146,7 +146,8 @@ class SharedKeyedLock(KeyedLock):
                     yield
                 finally:
                     if token is not None:
-                        token, leaving = None, token
+                        leaving: str = token
+                        token = None
                         await self._leave(key, leaving)
         finally:
             if token is not None:  # cancelled while waiting in line

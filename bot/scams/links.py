@@ -130,7 +130,7 @@ def _tokens(host: str) -> list[str]:
 
 def _borrowed_brand(host: str, rules: ScamRules) -> Organisation | None:
     """An official name, or a spelling one letter away, inside a host that is not official."""
-    sub, domain, suffix = split(host)
+    sub, domain, _suffix = split(host)
     tokens = _tokens(fold(_decoded(f"{sub}.{domain}" if sub else domain)))
     for token in tokens:
         if token in _GENERIC_TOKENS:
@@ -172,7 +172,7 @@ def analyse(text: str, scheme: str, host: str, path: str, rules: ScamRules) -> L
         flags.add("ip")
         reg = ascii_host
     else:
-        sub, domain, suffix = split(ascii_host)
+        _sub, domain, suffix = split(ascii_host)
         if not suffix or not domain:
             return None
         if not scheme and not path and suffix.split(".")[-1] in _WORD_SUFFIXES:

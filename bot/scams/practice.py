@@ -33,7 +33,8 @@ _NUMBER = re.compile(r"\d[\d .]{5,}\d")
 _MONEY = re.compile(r"\d[\d.,]*\s?(?:d|đ|vnd|k|trieu|triệu|nghin|nghìn|tr)\b", re.I)
 _URGENT = re.compile(r"\b(?:ngay|gap|khan|hom nay|tranh bi|trong \d+)\b")
 _WARNING = re.compile(r"\bkhong\b")
-_ORG = re.compile(r"\b(?:ngan hang|vietcombank|agribank|techcombank|vpbank|bidv|cong an|thue|bhxh|vneid|dien luc|evn|dvc|dich vu cong|vnpost|viettel|csgt)\b")
+_ORG = re.compile(r"\b(?:ngan hang|vietcombank|agribank|techcombank|vpbank|bidv|cong an|thue|bhxh|vneid|dien luc|evn|dvc"
+                  r"|dich vu cong|vnpost|viettel|csgt)\b")
 _SENTENCE = re.compile(r"(?<=[.!?…;])\s+")
 
 
@@ -124,7 +125,7 @@ def read_practice(path: Path, sources: set[str] | None = None) -> tuple[Practice
             problems.append(f"{where}: why is written without diacritics")
         if len(problems) == before:
             items.append(PracticeItem(id=raw["id"], answer=raw["answer"], channel=raw["channel"],
-                                      text=raw["text"].strip(), why=why, sources=tuple(cited)))
+                                      text=raw["text"].strip(), why=why, sources=tuple(cited or ())))
     ids = [i.id for i in items]
     problems += [f"{path}: item id {i} is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
     return PracticeSet(items=tuple(items), draw=draw, pass_mark=pass_mark), problems

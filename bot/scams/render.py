@@ -12,13 +12,15 @@ goes to 156 or 5656 (sources S28, S29, S95); websites are looked up at tinnhiemm
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.scams.checker import WORDS, Verdict
 
 MAX_CHARS = 700
 MAX_REASONS = 3
 
 _ICON = {"nguy-hiem": "🔴", "dang-ngo": "🟠", "an-toan": "🟢"}
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "vi": {
         "head.nguy-hiem": "Tin này có dấu hiệu lừa đảo.",
         "head.dang-ngo": "Tin này có điểm đáng ngờ. Hãy kiểm tra trước khi làm theo.",
@@ -38,7 +40,8 @@ _TEXT = {
             "Tự gọi cho người hay tổ chức đó bằng số bạn đã biết để hỏi.",
             "Nếu đúng là lừa: chặn, rồi báo 156 (gọi hoặc nhắn tin, miễn phí).",
         ],
-        "caveat": "Nhưng tôi không thể chứng minh tin này an toàn. Đừng đọc mã OTP, mật khẩu cho ai; chưa rõ thì hỏi lại bằng số bạn đã biết.",
+        "caveat": ("Nhưng tôi không thể chứng minh tin này an toàn. Đừng đọc mã OTP, mật khẩu cho ai; "
+                   "chưa rõ thì hỏi lại bằng số bạn đã biết."),
         "web": "Trang web lạ: tra ở tinnhiemmang.vn.",
     },
     "en": {
@@ -60,7 +63,8 @@ _TEXT = {
             "Call the person or organisation on a number you already know and ask.",
             "If it is a scam: block it, then report to 156 (call or text, free).",
         ],
-        "caveat": "But I cannot prove this message is safe. Never read out an OTP or password; if unsure, ask on a number you already know.",
+        "caveat": ("But I cannot prove this message is safe. Never read out an OTP or password; "
+                   "if unsure, ask on a number you already know."),
         "web": "A strange website: look it up at tinnhiemmang.vn.",
     },
 }

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from bot.scams.organisations import Organisation, read_official_domains
-from bot.scams.utils import read_yaml as _read, strings as _strings
+from bot.scams.utils import read_yaml as _read
+from bot.scams.utils import strings as _strings
 
 SIGNS = (
     "otp_request", "password_request", "urgency", "personal_account_transfer", "lookalike_domain",
@@ -163,8 +164,8 @@ def _rule(raw: Any, n: int, path: Path, sources: set[str] | None, problems: list
                 problems.append(f"{where}: source {source} is not in content/sources.yaml")
     if len(problems) > before:
         return None
-    return Rule(id=rule_id, sign=sign, title=raw["title"].strip(), means=raw["means"].strip(),
-                weight=weight, sources=tuple(cited or ()), examples=tuple(examples or ()),
+    return Rule(id=rule_id, sign=str(sign), title=raw["title"].strip(), means=raw["means"].strip(),
+                weight=int(weight or 0), sources=tuple(cited or ()), examples=tuple(examples or ()),
                 patterns=compiled, context=context, unless=unless, detector=detector, requires=requires,
                 negatable=negatable, title_en=str(raw.get("title_en", "")).strip(),
                 means_en=str(raw.get("means_en", "")).strip())

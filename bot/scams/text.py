@@ -46,7 +46,8 @@ _CLAUSE_END = re.compile(r"[,;:!?\n|()\[\]]|\.(?![0-9a-z])|\s[-–—]\s")
 # Words that turn what follows into a warning: "không cung cấp", "không bao giờ yêu cầu",
 # "tuyệt đối không gửi", "chưa bao giờ", "never", "do not". "Nếu không" ("otherwise") and
 # "không thì" do not negate: "nếu không sẽ bị cắt điện" is a threat.
-_NEGATION = re.compile(r"\b(?<!neu )(?<!hoac )khong\b(?! thi\b)(?! phai\b)|\bchua bao gio\b|\bchang\b|\bnever\b|\bdo not\b|\bdon'?t\b|\bnot\b")
+_NEGATION = re.compile(r"\b(?<!neu )(?<!hoac )khong\b(?! thi\b)(?! phai\b)|\bchua bao gio\b|\bchang\b"
+                       r"|\bnever\b|\bdo not\b|\bdon'?t\b|\bnot\b")
 _DON_T = re.compile(r"đừng|chớ")
 
 

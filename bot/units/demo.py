@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, or_, select, text, update
 
 from bot.config import Settings
 from bot.core.i18n import WARD_TZ
 from bot.db.learning import Certificate, LessonProgress, QuizAttempt
-from bot.db.models import Tdp, User, Ward
-from bot.db.network import (ORGANISATIONS, HelpRequest, HelpSession, HelpSessionAttendee, Household,
-                            HouseholdMember, Mentor, Mentorship)
+from bot.db.models import Tdp, User, Ward, table_of
+from bot.db.network import (
+    ORGANISATIONS,
+    HelpRequest,
+    HelpSession,
+    HelpSessionAttendee,
+    Household,
+    HouseholdMember,
+    Mentor,
+    Mentorship,
+)
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
 from bot.quiz.codes import new_code
@@ -159,15 +167,15 @@ class Seeder:
 
     async def write(self, session: Any, batch: _Batch) -> None:
         people = batch.people
-        await _insert(session, User.__table__, people)
+        await _insert(session, table_of(User), people)
         ids = dict((await session.execute(select(User.external_id, User.id).where(
             User.tdp_id == batch.tdp.id, User.external_id.like(f"{PREFIX}{self.ward.id}-%")))).all())
         for person in people:
             person["id"] = ids[person["external_id"]]
         for row in (*batch.lessons, *batch.certificates):
             row["user_id"] = people[row["user_id"]]["id"]
-        await _insert(session, LessonProgress.__table__, batch.lessons)
-        await _insert(session, Certificate.__table__, batch.certificates)
+        await _insert(session, table_of(LessonProgress), batch.lessons)
+        await _insert(session, table_of(Certificate), batch.certificates)
         self.result.residents += len(people)
         self.result.lessons += len(batch.lessons)
         self.result.certificates += len(batch.certificates)
@@ -186,7 +194,7 @@ class Seeder:
                             "organisation": rng.choices(ORGANISATIONS, ORG_W)[0], "status": "approved",
                             "requested_at": asked,
                             "decided_at": min(now, asked + timedelta(days=rng.uniform(0, 3))), "decided_by": "demo"})
-        await _insert(session, Mentor.__table__, mentors)
+        await _insert(session, table_of(Mentor), mentors)
         by_user = dict((await session.execute(select(Mentor.user_id, Mentor.id).where(Mentor.tdp_id == tdp.id))).all())
         taken = {m["user_id"] for m in mentors}
         pool = [p for p in people if p["id"] not in taken]
@@ -211,10 +219,10 @@ class Seeder:
                                  "minutes": rng.choice((15, 20, 30, 45, 60, 90)), "created_at": held,
                                  "place": rng.choices(("tai-nha", "mot-cua", "lop-hoc", "khac"), (50, 15, 30, 5))[0]})
                 groups.append(rng.sample(mentees, rng.randint(2, min(6, len(mentees)))) if group else [rng.choice(mentees)])
-        await _insert(session, Mentorship.__table__, pairings)
-        statement = insert(HelpSession.__table__).returning(HelpSession.id, sort_by_parameter_order=True)
+        await _insert(session, table_of(Mentorship), pairings)
+        statement = insert(table_of(HelpSession)).returning(HelpSession.id, sort_by_parameter_order=True)
         session_ids = list((await session.execute(statement, sessions)).scalars()) if sessions else []
-        await _insert(session, HelpSessionAttendee.__table__, [
+        await _insert(session, table_of(HelpSessionAttendee), [
             {"session_id": sid, "user_id": p["id"], "quiz_score": None} for sid, group in zip(session_ids, groups) for p in group])
         self.result.mentors += len(mentors)
         self.result.mentorships += len(pairings)
@@ -233,11 +241,11 @@ class Seeder:
             head = family[0]
             rows.append({"name": f"Hộ {head['display_name']}", "tdp_id": tdp.id, "created_by": head["id"],
                          "created_at": head["created_at"] + HOURS})
-        await _insert(session, Household.__table__, rows)
+        await _insert(session, table_of(Household), rows)
         by_head = dict((await session.execute(select(Household.created_by, Household.id).where(
             Household.tdp_id == tdp.id, Household.created_by.in_([row["created_by"] for row in rows])))).all())
         ids = [by_head[row["created_by"]] for row in rows]
-        await _insert(session, HouseholdMember.__table__, [
+        await _insert(session, table_of(HouseholdMember), [
             {"household_id": hid, "user_id": p["id"], "joined_at": p["created_at"] + HOURS}
             for hid, family in zip(ids, families) for p in family])
         self.result.households += len(rows)
@@ -276,7 +284,7 @@ async def seed(db: Database, settings: Settings, residents: int, ward_code: str 
         tdps = list(await session.scalars(select(Tdp).where(Tdp.ward_id == ward.id).order_by(Tdp.number, Tdp.id)))
         if not tdps:
             raise DemoError(f"ward '{ward.code}' has no tổ dân phố")
-        seeder = Seeder(settings, ward, lessons, now or datetime.now(timezone.utc))
+        seeder = Seeder(settings, ward, lessons, now or datetime.now(UTC))
         work = [(tdp, count, random.Random(rng.getrandbits(64)))  # one generator per TDP: same data with threads
                 for tdp, count in zip(tdps, _spread(residents, [t.adult_population for t in tdps]))]
         upcoming = asyncio.ensure_future(asyncio.to_thread(seeder.prepare, *work[0]))
@@ -308,8 +316,9 @@ async def clear(db: Database, ward_code: str | None = None) -> int:
     households = Household.created_by.in_(users)
     async with db.engine.connect() as conn:
         raw = await conn.get_raw_connection() if db.is_sqlite else None
-        if raw is not None:  # every row is deleted explicitly below; SQLite would otherwise scan
-            await raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # users once per deleted user
+        driver = raw.driver_connection if raw is not None else None
+        if driver is not None:  # every row is deleted explicitly below; SQLite would otherwise scan
+            await driver.execute("PRAGMA foreign_keys=OFF")  # users once per deleted user
         try:
             async with conn.begin():
                 count = await conn.scalar(select(func.count()).where(User.id.in_(users)))
@@ -334,6 +343,6 @@ async def clear(db: Database, ward_code: str | None = None) -> int:
                 ):
                     await conn.execute(statement)
         finally:
-            if raw is not None:
-                await raw.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if driver is not None:
+                await driver.execute("PRAGMA foreign_keys=ON")
     return int(count or 0)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import api
 from bot.channels.host import Host
-from bot.web import live, verify
+from bot.web import api, live, verify
 from bot.web.keys import RUNTIME
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ async def files(request: web.Request) -> web.StreamResponse:
 
 
 @web.middleware
-async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def errors_as_json(request: web.Request, handler):
     """API clients get JSON errors (a too-large body → 413 JSON, not an HTML page); a person who
     typed a wrong address gets a page in Vietnamese with a way back, not aiohttp's "404: Not Found";
     a bug shows as a plain Vietnamese sentence to the person and a logged traceback to us."""

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bot.core.limits import LocalCounter
     from bot.channels.host import Host
+    from bot.core.limits import LocalCounter
     from bot.web.live_hub import LiveHub
 
 RUNTIME: web.AppKey[Host] = web.AppKey("runtime")

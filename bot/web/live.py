@@ -87,9 +87,9 @@ async def api_events(request: web.Request) -> web.StreamResponse:
     hub = request.app[LIVE]
     stream = hub.open(user_id, address)
     if stream is None:
-        response = _error(503, "busy", "Hệ thống đang bận. Tin nhắn mới sẽ hiện khi bạn gửi tin tiếp theo.")
-        response.headers["Retry-After"] = "30"
-        return response
+        busy = _error(503, "busy", "Hệ thống đang bận. Tin nhắn mới sẽ hiện khi bạn gửi tin tiếp theo.")
+        busy.headers["Retry-After"] = "30"
+        return busy
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-cache, no-store",
@@ -109,7 +109,7 @@ async def api_events(request: web.Request) -> web.StreamResponse:
                 wait = min(wait, max(0.0, stream.unconfirmed[0][0] - loop.time()) + 0.01)
             try:
                 await asyncio.wait_for(stream.wake.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await _write(response, ": ping\n\n")
     except ConnectionResetError:
         pass  # the page was closed

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
@@ -42,7 +42,7 @@ _TARGET = aliased(User)
 _ids = count(1)
 
 
-def _person(external_ids: list[str]):  # type: ignore[no-untyped-def]
+def _person(external_ids: list[str]):
     """Web accounts and the person they stand for (the account they were linked to, if any), when that
     person is reached on the web: a web account linked into a Telegram one gets its messages there."""
     return (
@@ -138,7 +138,7 @@ class LiveHub:
         """The open pages' user ids with a message due: one query for all of them."""
         ids = list(self.streams)
         found: set[str] = set()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.db.sessions() as session:
             for start in range(0, len(ids), 500):
                 people = _person(ids[start:start + 500]).subquery()

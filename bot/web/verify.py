@@ -52,7 +52,7 @@ def not_found_page() -> web.Response:
                 "trang trò chuyện.", status=404, title="Không tìm thấy trang", ask="Kiểm tra giấy chứng nhận:")
 
 
-def _details(certificate, runtime) -> str:  # type: ignore[no-untyped-def]
+def _details(certificate, runtime) -> str:
     rows = [
         ("Người nhận", certs.masked_name(certificate.holder_name)),
         ("Nơi ở", ", ".join(p for p in (certificate.tdp_name, certificate.ward_name and f"phường {certificate.ward_name}") if p)),
