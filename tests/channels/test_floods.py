@@ -17,12 +17,12 @@ import pytest
 from bot.db.learning import UnansweredQuestion
 from bot.db.models import ProcessedUpdate
 from tests.fakes import FakeTelegramServer, FakeZaloServer
-from tests.test_telegram import SECRET as TG_SECRET
-from tests.test_telegram import running_bot as telegram_bot
-from tests.test_telegram import tg  # noqa: F401  (fixture)
-from tests.test_zalo import SECRET as ZALO_SECRET
-from tests.test_zalo import running_bot as zalo_bot
-from tests.test_zalo import zalo  # noqa: F401  (fixture)
+from tests.channels.test_telegram import SECRET as TG_SECRET
+from tests.channels.test_telegram import running_bot as telegram_bot
+from tests.channels.test_telegram import tg  # noqa: F401  (fixture)
+from tests.channels.test_zalo import SECRET as ZALO_SECRET
+from tests.channels.test_zalo import running_bot as zalo_bot
+from tests.channels.test_zalo import zalo  # noqa: F401  (fixture)
 
 FLOOD = 500
 TOO_FAST = "Bạn gửi nhanh quá"

@@ -12,7 +12,7 @@ from bot.db.network import Mentor, Mentorship
 from bot.network import mentors as net
 from bot.people.audit import Actor
 from tests.fakes import FakeTelegramServer
-from tests.test_telegram import running_bot, tg  # noqa: F401  (the fake-server fixture)
+from tests.channels.test_telegram import running_bot, tg  # noqa: F401  (the fake-server fixture)
 
 
 async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: FakeTelegramServer) -> None:  # noqa: F811

@@ -28,7 +28,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.app.runtime import build_runtime
 from tests.conftest import make_settings, shipped_content
 from tests.fakes import FakeTelegramServer, QuickSession
-from tests.test_telegram import TOKEN
+from tests.channels.test_telegram import TOKEN
 
 RATE = 40.0
 
