@@ -16,23 +16,17 @@ import pytest
 
 from bot.db.learning import UnansweredQuestion
 from bot.db.models import ProcessedUpdate
+from tests.channels.drivers import MODES, TELEGRAM_SECRET, ZALO_SECRET, running_telegram, running_zalo
 from tests.fakes import FakeTelegramServer, FakeZaloServer
-from tests.channels.test_telegram import SECRET as TG_SECRET
-from tests.channels.test_telegram import running_bot as telegram_bot
-from tests.channels.test_telegram import tg  # noqa: F401  (fixture)
-from tests.channels.test_zalo import SECRET as ZALO_SECRET
-from tests.channels.test_zalo import running_bot as zalo_bot
-from tests.channels.test_zalo import zalo  # noqa: F401  (fixture)
 
 FLOOD = 500
 TOO_FAST = "Bạn gửi nhanh quá"
-MODES = [pytest.param(False, id="polling"), pytest.param(True, id="webhook")]
 
 
 @pytest.mark.parametrize("webhook", MODES)
 async def test_a_telegram_flood_is_answered_once_and_others_are_still_answered(
-        tmp_path: Path, tg: FakeTelegramServer, webhook: bool) -> None:  # noqa: F811
-    async with telegram_bot(tmp_path, tg, webhook=webhook) as bot:
+        tmp_path: Path, tg: FakeTelegramServer, webhook: bool) -> None:
+    async with running_telegram(tmp_path, tg, webhook=webhook) as bot:
         await bot.type("/start", user=1)
         flood = [tg.make_message_update(1, f"câu hỏi lạ số {n} về chuyện gì đó") for n in range(FLOOD)]
         if webhook:
@@ -52,8 +46,8 @@ async def test_a_telegram_flood_is_answered_once_and_others_are_still_answered(
 
 
 @pytest.mark.parametrize("webhook", MODES)
-async def test_a_zalo_flood_is_answered_once(tmp_path: Path, zalo: FakeZaloServer, webhook: bool) -> None:  # noqa: F811
-    async with zalo_bot(tmp_path, zalo, webhook=webhook) as bot:
+async def test_a_zalo_flood_is_answered_once(tmp_path: Path, zalo: FakeZaloServer, webhook: bool) -> None:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         await bot.type("/start", user="z-1")
         flood = [zalo.make_text_update("z-1", f"hỏi linh tinh {n}") for n in range(FLOOD)]
         if webhook:
@@ -69,10 +63,10 @@ async def test_a_zalo_flood_is_answered_once(tmp_path: Path, zalo: FakeZaloServe
         assert await bot.rows(UnansweredQuestion) <= 20
 
 
-async def test_a_zalo_update_without_message_id_is_answered_once(tmp_path: Path, zalo: FakeZaloServer) -> None:  # noqa: F811
+async def test_a_zalo_update_without_message_id_is_answered_once(tmp_path: Path, zalo: FakeZaloServer) -> None:
     update = zalo.make_text_update("z-3", "/start")
     del update["message"]["message_id"]
-    async with zalo_bot(tmp_path, zalo, webhook=True) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=True) as bot:
         for _ in range(3):
             await bot.send_update(update)
         await zalo.wait_sent("z-3", 1)
@@ -83,16 +77,16 @@ async def test_a_zalo_update_without_message_id_is_answered_once(tmp_path: Path,
 BAD_BODIES = [b"{not json", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b'{"a": ' + b"{" * 5000 + b"}" * 5001]
 
 
-async def test_webhooks_answer_bad_bodies_with_400(tmp_path: Path, tg: FakeTelegramServer,  # noqa: F811
-                                                  zalo: FakeZaloServer) -> None:  # noqa: F811
-    async with telegram_bot(tmp_path / "t", tg, webhook=True) as telegram:
+async def test_webhooks_answer_bad_bodies_with_400(tmp_path: Path, tg: FakeTelegramServer,
+                                                  zalo: FakeZaloServer) -> None:
+    async with running_telegram(tmp_path / "t", tg, webhook=True) as telegram:
         async with aiohttp.ClientSession() as http:
             for body in BAD_BODIES:
                 async with http.post(tg.webhook_url, data=body,
-                                     headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}) as response:
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}) as response:
                     assert response.status == 400, body[:20]
         assert await telegram.rows(ProcessedUpdate) == 0
-    async with zalo_bot(tmp_path / "z", zalo, webhook=True) as bot:
+    async with running_zalo(tmp_path / "z", zalo, webhook=True) as bot:
         async with aiohttp.ClientSession() as http:
             for body in BAD_BODIES:
                 async with http.post(zalo.webhook_url, data=body,

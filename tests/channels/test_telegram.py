@@ -7,127 +7,34 @@ A resident taps and types in Telegram; we assert what the fake server received
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer, unused_port
 from sqlalchemy import func, select
 
 from bot.channels import start_channels
 from bot.channels.sender import Outcome
-from bot.channels.telegram import COMMANDS, TelegramChannel, keyboard
+from bot.channels.telegram import COMMANDS, keyboard
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Option, Reply
 from bot.db.models import ProcessedUpdate, Tdp, User
 from bot.db.session import Database
-from bot.app.runtime import Runtime, build_runtime
+from bot.app.runtime import build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
-from tests.fakes import Call, FakeTelegramServer, QuickSession
+from tests.channels.drivers import MODES, eventually, running_telegram
+from tests.channels.drivers import TELEGRAM_SECRET as SECRET
+from tests.channels.drivers import TELEGRAM_TOKEN as TOKEN
+from tests.channels.drivers import TELEGRAM_USER as USER
+from tests.fakes import FakeTelegramServer
 
-TOKEN = "123456789:TEST-fake-telegram-token"
-SECRET = "tg-webhook-secret_123"
-USER = 700001
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(TOKEN) as server:
-        yield server
-    assert server.rejected == [], [(c.method, c.error) for c in server.rejected]  # nothing the platform refuses
-    assert server.violations == []
-
-
-@dataclass
-class Bench:
-    """The bot under test, the fake Telegram it talks to, and a way to act as a resident."""
-
-    runtime: Runtime
-    channel: TelegramChannel
-    tg: FakeTelegramServer
-    webhook: bool
-
-    async def send_update(self, update: dict[str, Any]) -> None:
-        if self.webhook:
-            status, _ = await self.tg.deliver(update)
-            assert status == 200
-        else:
-            self.tg.push_update(update)
-
-    async def turn(self, update: dict[str, Any], user: int = USER) -> list[Call]:
-        """Send one update and return the messages of the answer (the last one carries the buttons)."""
-        before = len(self.tg.sent_to(user))
-        await self.send_update(update)
-        sent = await self.tg.wait_for(
-            lambda: (calls := self.tg.sent_to(user)[before:]) and calls[-1].reply_markup and calls
-        )
-        return list(sent)
-
-    async def type(self, text: str, user: int = USER) -> list[Call]:
-        return await self.turn(self.tg.make_message_update(user, text), user)
-
-    async def tap(self, data: str, user: int = USER) -> list[Call]:
-        return await self.turn(self.tg.make_callback_update(user, data), user)
-
-    async def rows(self, model: Any) -> int:
-        async with self.runtime.db.sessions() as session:
-            return await session.scalar(select(func.count()).select_from(model)) or 0
-
-    async def user(self, user: int = USER) -> User | None:
-        async with self.runtime.db.sessions() as session:
-            return await session.scalar(select(User).where(User.channel == "telegram", User.external_id == str(user)))
-
-
-@contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, tg: FakeTelegramServer, *, webhook: bool, **options: Any) -> AsyncIterator[Bench]:
-    port = unused_port()
-    overrides: dict[str, Any] = {"telegram_bot_token": TOKEN, "telegram_api_url": tg.base_url}
-    if webhook:
-        overrides.update(public_base_url=f"http://127.0.0.1:{port}", telegram_webhook_secret=SECRET)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await db.create_all()
-    runtime = await build_runtime(make_settings(db.url, **overrides), db=db, content=shipped_content())
-    runtime.services.files_dir = tmp_path / "files"
-    runtime.services.files_dir.mkdir(exist_ok=True)
-    app = create_app(runtime)
-    bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
-    options = {"per_chat_interval": 0.05, "typing_delay": 30.0, "polling_timeout": 5, **options}
-    channel = TelegramChannel(runtime, bot=bot, **options)
-    await channel.start(app)
-    server = TestServer(app, host="127.0.0.1", port=port)
-    await server.start_server()
-    try:
-        yield Bench(runtime, channel, tg, webhook)
-    finally:
-        await channel.stop()
-        await server.close()
-        await bot.session.close()
-        await runtime.close()
-        assert tg.rejected == [], [(c.method, c.error) for c in tg.rejected]
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    """Wait for a condition no server call announces (the fake's wait_for wakes on finished calls only)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
-MODES = [pytest.param(False, id="polling"), pytest.param(True, id="webhook")]
 
 
 @pytest.mark.parametrize("webhook", MODES)
 async def test_first_conversation_reaches_the_menu(tmp_path: Path, tg: FakeTelegramServer, webhook: bool) -> None:
-    async with running_bot(tmp_path, tg, webhook=webhook) as bot:
+    async with running_telegram(tmp_path, tg, webhook=webhook) as bot:
         assert tg.commands[('{"type": "default"}', "")][0] == {"command": "start", "description": "Bắt đầu"}
         assert [c["description"] for c in tg.commands[('{"type": "default"}', "")]] == [d for _, d in COMMANDS]
         assert (tg.webhook_url is not None) == webhook and tg.webhook_secret == (SECRET if webhook else None)
@@ -170,7 +77,7 @@ async def test_first_conversation_reaches_the_menu(tmp_path: Path, tg: FakeTeleg
 
 
 async def test_an_old_button_is_explained_not_obeyed(tmp_path: Path, tg: FakeTelegramServer) -> None:
-    async with running_bot(tmp_path, tg, webhook=False) as bot:
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
         await bot.type("/start")
         await bot.tap("agree")
         answer = await bot.tap("details")  # the consent screen's button, tapped on the name screen
@@ -180,7 +87,7 @@ async def test_an_old_button_is_explained_not_obeyed(tmp_path: Path, tg: FakeTel
 
 async def test_deep_link_payload_reaches_the_engine(tmp_path: Path, tg: FakeTelegramServer) -> None:
     seen = []
-    async with running_bot(tmp_path, tg, webhook=False) as bot:
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
         handle = bot.runtime.engine.handle
 
         async def spy(incoming):  # type: ignore[no-untyped-def]
@@ -194,7 +101,7 @@ async def test_deep_link_payload_reaches_the_engine(tmp_path: Path, tg: FakeTele
 
 
 async def test_quick_messages_of_one_person_are_handled_in_order(tmp_path: Path, tg: FakeTelegramServer) -> None:
-    async with running_bot(tmp_path, tg, webhook=False) as bot:
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
         for text in ("/start", "đồng ý", "Bà Lan", "3", "1"):  # one getUpdates batch, handled concurrently
             tg.push_message(USER, text)
         await tg.wait_for(lambda: any("tổ dân phố nào" in t for t in tg.texts_to(USER)))
@@ -204,7 +111,7 @@ async def test_quick_messages_of_one_person_are_handled_in_order(tmp_path: Path,
 
 
 async def test_webhook_without_the_secret_changes_nothing(tmp_path: Path, tg: FakeTelegramServer) -> None:
-    async with running_bot(tmp_path, tg, webhook=True) as bot:
+    async with running_telegram(tmp_path, tg, webhook=True) as bot:
         for header in (None, "wrong-secret", "", SECRET + "x", "bí mật"):
             status, _ = await tg.deliver(tg.make_message_update(USER, "/start"), secret=header)
             assert status == 401
@@ -214,7 +121,7 @@ async def test_webhook_without_the_secret_changes_nothing(tmp_path: Path, tg: Fa
 
 
 async def test_webhook_ignores_malformed_bodies(tmp_path: Path, tg: FakeTelegramServer) -> None:
-    async with running_bot(tmp_path, tg, webhook=True) as bot, ClientSession() as http:
+    async with running_telegram(tmp_path, tg, webhook=True) as bot, ClientSession() as http:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         for body in (b"{not json", b"[1, 2]", b'{"update_id": "x", "message": 5}', b'{"no": "update_id"}'):
             async with http.post(tg.webhook_url, data=body, headers=headers) as resp:
@@ -226,7 +133,7 @@ async def test_webhook_ignores_malformed_bodies(tmp_path: Path, tg: FakeTelegram
 async def test_polling_skips_an_update_it_cannot_read_and_handles_the_rest(
     tmp_path: Path, tg: FakeTelegramServer
 ) -> None:
-    async with running_bot(tmp_path, tg, webhook=False) as bot:
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
         tg.push_message(USER, "/start")
         tg.push_update({"message": {"message_id": "not a number", "chat": "nowhere"}})
         tg.push_message(USER + 1, "/start")
@@ -241,7 +148,7 @@ async def test_a_redelivered_update_is_answered_once(tmp_path: Path, tg: FakeTel
     serial = tg.make_message_update(USER, "/start")
     together = tg.make_message_update(USER + 1, "/start")
     if webhook:
-        async with running_bot(tmp_path, tg, webhook=True) as bot:
+        async with running_telegram(tmp_path, tg, webhook=True) as bot:
             assert [await tg.deliver(serial) for _ in range(3)] == [(200, "")] * 3
             await asyncio.gather(*(tg.deliver(together) for _ in range(3)))
             await tg.wait_sent(USER, 1)
@@ -250,11 +157,11 @@ async def test_a_redelivered_update_is_answered_once(tmp_path: Path, tg: FakeTel
     else:
         for _ in range(3):  # polling: the update comes again after a restart that lost the offset
             tg.push_update(serial)
-            async with running_bot(tmp_path, tg, webhook=False) as bot:
+            async with running_telegram(tmp_path, tg, webhook=False) as bot:
                 await eventually(lambda: not tg.pending_updates)  # confirmed by the next getUpdates
         for _ in range(3):
             tg.push_update(together)
-        async with running_bot(tmp_path, tg, webhook=False) as bot:
+        async with running_telegram(tmp_path, tg, webhook=False) as bot:
             await tg.wait_sent(USER + 1, 1)
             await asyncio.sleep(0.3)
     assert len(tg.sent_to(USER)) == 1 and len(tg.sent_to(USER + 1)) == 1  # the welcome and the notice: one message
@@ -266,7 +173,7 @@ async def test_a_redelivered_update_is_answered_once(tmp_path: Path, tg: FakeTel
 async def test_rate_limit_pauses_then_retries_the_same_message(
     tmp_path: Path, tg: FakeTelegramServer, webhook: bool
 ) -> None:
-    async with running_bot(tmp_path, tg, webhook=webhook) as bot:
+    async with running_telegram(tmp_path, tg, webhook=webhook) as bot:
         tg.fail("sendMessage", 429, retry_after=1)
         welcome = await bot.type("/start")
         limited = tg.injected[0]
@@ -279,7 +186,7 @@ async def test_rate_limit_pauses_then_retries_the_same_message(
 async def test_a_person_who_blocked_the_bot_is_marked_unreachable(
     tmp_path: Path, tg: FakeTelegramServer, webhook: bool
 ) -> None:
-    async with running_bot(tmp_path, tg, webhook=webhook) as bot:
+    async with running_telegram(tmp_path, tg, webhook=webhook) as bot:
         tg.block(USER)
         await bot.send_update(tg.make_message_update(USER, "/start"))
         await tg.wait_for(lambda: any(c.status == 403 for c in tg.calls))
@@ -301,7 +208,7 @@ async def test_a_long_reply_goes_in_paced_parts_that_rejoin(
     text = "\n\n".join(paragraphs)
     assert len(text) > 5000
     pacing = 0.05 if webhook else 1.0  # the real 1 s once is enough to show it holds
-    async with running_bot(tmp_path, tg, webhook=webhook, per_chat_interval=pacing) as bot:
+    async with running_telegram(tmp_path, tg, webhook=webhook, per_chat_interval=pacing) as bot:
         outcome = await bot.channel.send(USER, Reply(text, [Option("menu", "Về trang chính")]))
         assert outcome == Outcome.SENT
     parts = tg.texts_to(USER)
@@ -312,7 +219,7 @@ async def test_a_long_reply_goes_in_paced_parts_that_rejoin(
 
 
 async def test_photo_and_document_are_uploaded_with_the_buttons_last(tmp_path: Path, tg: FakeTelegramServer) -> None:
-    async with running_bot(tmp_path, tg, webhook=False) as bot:
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
         chart = bot.runtime.services.files_dir / "chart-1.png"
         chart.write_bytes(PNG)
         pdf = bot.runtime.services.files_dir / "cert-1.pdf"
@@ -328,7 +235,7 @@ async def test_photo_and_document_are_uploaded_with_the_buttons_last(tmp_path: P
 
 
 async def test_typing_is_shown_while_a_turn_takes_a_while(tmp_path: Path, tg: FakeTelegramServer) -> None:
-    async with running_bot(tmp_path, tg, webhook=False, typing_delay=0.05) as bot:
+    async with running_telegram(tmp_path, tg, webhook=False, typing_delay=0.05) as bot:
         handle = bot.runtime.engine.handle
 
         async def slow(incoming):  # type: ignore[no-untyped-def]
@@ -349,7 +256,7 @@ def test_option_ids_too_long_for_callback_data_travel_as_labels() -> None:
 
 async def test_long_option_id_tap_comes_back_as_its_label(tmp_path: Path, tg: FakeTelegramServer) -> None:
     seen = []
-    async with running_bot(tmp_path, tg, webhook=True) as bot:
+    async with running_telegram(tmp_path, tg, webhook=True) as bot:
         await bot.channel.send(USER, Reply("Chọn bài", [Option("a" * 70, "Học VNeID")]))
         await tg.wait_sent(USER)
         handle = bot.runtime.engine.handle

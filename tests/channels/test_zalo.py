@@ -6,112 +6,29 @@ Zalo has no buttons: a resident reads a numbered list and types the number or th
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer, unused_port
-from sqlalchemy import func, select
 
 from bot.channels import start_channels
 from bot.channels.sender import Outcome
-from bot.channels.zalo import ZaloApiError, ZaloChannel, ZaloClient
+from bot.channels.zalo import ZaloApiError, ZaloClient
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Option, Reply
 from bot.db.models import ProcessedUpdate, User
 from bot.db.session import Database
-from bot.app.runtime import Runtime, build_runtime
+from bot.app.runtime import build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
+from tests.channels.drivers import MODES, eventually, running_zalo
+from tests.channels.drivers import ZALO_SECRET as SECRET
+from tests.channels.drivers import ZALO_USER as USER
 from tests.fakes import FakeZaloServer
-
-SECRET = "zalo-webhook-secret-123"
-USER = "6ede9afa66b88fe6d6a9"
-
-
-@pytest.fixture
-async def zalo() -> AsyncIterator[FakeZaloServer]:
-    async with FakeZaloServer() as server:
-        yield server
-    assert server.rejected == [], [(c.method, c.error) for c in server.rejected]  # nothing the platform refuses
-    assert server.violations == []
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
-@dataclass
-class Bench:
-    runtime: Runtime
-    channel: ZaloChannel
-    zalo: FakeZaloServer
-    webhook: bool
-
-    async def send_update(self, update: dict[str, Any]) -> None:
-        if self.webhook:
-            status, _ = await self.zalo.deliver(update)
-            assert status == 200
-        else:
-            self.zalo.push_update(update)
-
-    async def type(self, text: str, user: str = USER) -> list[str]:
-        """Type `text`; the texts of the answer (the last one ends with the numbered choices)."""
-        before = len(self.zalo.texts_to(user))
-        await self.send_update(self.zalo.make_text_update(user, text))
-        return await self.answer(user, before)
-
-    async def answer(self, user: str, before: int) -> list[str]:
-        await self.zalo.wait_for(lambda: any("\n1. " in t for t in self.zalo.texts_to(user)[before:]))
-        return self.zalo.texts_to(user)[before:]
-
-    async def rows(self, model: Any) -> int:
-        async with self.runtime.db.sessions() as session:
-            return await session.scalar(select(func.count()).select_from(model)) or 0
-
-    async def user(self, user: str = USER) -> User | None:
-        async with self.runtime.db.sessions() as session:
-            return await session.scalar(select(User).where(User.channel == "zalo", User.external_id == user))
-
-
-@contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, zalo: FakeZaloServer, *, webhook: bool, **options: Any) -> AsyncIterator[Bench]:
-    port = unused_port()
-    overrides: dict[str, Any] = {"zalo_bot_token": zalo.token, "zalo_api_url": zalo.base_url}
-    if webhook:
-        overrides.update(public_base_url=f"http://127.0.0.1:{port}", zalo_webhook_secret=SECRET)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await db.create_all()
-    runtime = await build_runtime(make_settings(db.url, **overrides), db=db, content=shipped_content())
-    runtime.services.files_dir = tmp_path / "files"
-    runtime.services.files_dir.mkdir(exist_ok=True)
-    app = create_app(runtime)
-    options = {"per_chat_interval": 0.05, "typing_delay": 30.0, "polling_timeout": 5, **options}
-    channel = ZaloChannel(runtime, **options)
-    await channel.start(app)
-    server = TestServer(app, host="127.0.0.1", port=port)
-    await server.start_server()
-    try:
-        yield Bench(runtime, channel, zalo, webhook)
-    finally:
-        await channel.stop()
-        await server.close()
-        await runtime.close()
-        assert zalo.rejected == [], [(c.method, c.error) for c in zalo.rejected]
-
-
-MODES = [pytest.param(False, id="polling"), pytest.param(True, id="webhook")]
-
 
 @pytest.mark.parametrize("webhook", MODES)
 async def test_first_conversation_reaches_the_menu(tmp_path: Path, zalo: FakeZaloServer, webhook: bool) -> None:
-    async with running_bot(tmp_path, zalo, webhook=webhook) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         assert (zalo.webhook_url is not None) == webhook
 
         welcome = await bot.type("/start")
@@ -144,7 +61,7 @@ async def test_first_conversation_reaches_the_menu(tmp_path: Path, zalo: FakeZal
 async def test_quick_messages_of_one_person_are_handled_in_order(
     tmp_path: Path, zalo: FakeZaloServer, webhook: bool
 ) -> None:
-    async with running_bot(tmp_path, zalo, webhook=webhook) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         updates = [zalo.make_text_update(USER, text) for text in ("/start", "1", "Bà Lan", "3", "1")]
         for update in updates:  # each answered 200 at once; the turns then run side by side
             await bot.send_update(update)
@@ -155,7 +72,7 @@ async def test_quick_messages_of_one_person_are_handled_in_order(
 
 
 async def test_webhook_without_the_secret_changes_nothing(tmp_path: Path, zalo: FakeZaloServer) -> None:
-    async with running_bot(tmp_path, zalo, webhook=True) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=True) as bot:
         for header in (None, "wrong-secret", "", SECRET + "x", "bí mật"):
             status, _ = await zalo.deliver(zalo.make_text_update(USER, "/start"), secret=header)
             assert status == 401
@@ -165,7 +82,7 @@ async def test_webhook_without_the_secret_changes_nothing(tmp_path: Path, zalo: 
 
 
 async def test_webhook_accepts_the_envelope_and_ignores_junk(tmp_path: Path, zalo: FakeZaloServer) -> None:
-    async with running_bot(tmp_path, zalo, webhook=True) as bot, ClientSession() as http:
+    async with running_zalo(tmp_path, zalo, webhook=True) as bot, ClientSession() as http:
         headers = {"X-Bot-Api-Secret-Token": SECRET}
         for body in (b"{not json", b"[]", b'{"event_name": "message.text.received"}', b'{"ok": true}'):
             async with http.post(zalo.webhook_url, data=body, headers=headers) as resp:
@@ -181,7 +98,7 @@ async def test_webhook_accepts_the_envelope_and_ignores_junk(tmp_path: Path, zal
 async def test_a_redelivered_update_is_answered_once(tmp_path: Path, zalo: FakeZaloServer, webhook: bool) -> None:
     serial = zalo.make_text_update(USER, "/start")
     together = zalo.make_text_update("u-2", "/start")
-    async with running_bot(tmp_path, zalo, webhook=webhook) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         for _ in range(3):
             await bot.send_update(serial)
             await zalo.wait_sent(USER, 1)
@@ -202,7 +119,7 @@ async def test_a_redelivered_update_is_answered_once(tmp_path: Path, zalo: FakeZ
 async def test_rate_limit_pauses_then_retries_the_same_message(
     tmp_path: Path, zalo: FakeZaloServer, webhook: bool
 ) -> None:
-    async with running_bot(tmp_path, zalo, webhook=webhook) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         zalo.fail("sendMessage", 429, retry_after=1)
         welcome = await bot.type("/start")
         limited = zalo.injected[0]
@@ -217,7 +134,7 @@ async def test_a_person_who_blocked_the_bot_is_marked_unreachable(
     tmp_path: Path, zalo: FakeZaloServer, webhook: bool, mirror: bool
 ) -> None:
     zalo.mirror_error_status = mirror  # both ways the platform may report an error
-    async with running_bot(tmp_path, zalo, webhook=webhook) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         zalo.block(USER)
         await bot.send_update(zalo.make_text_update(USER, "/start"))
         await zalo.wait_for(lambda: any(c.status == 403 for c in zalo.calls))
@@ -232,7 +149,7 @@ async def test_a_person_who_blocked_the_bot_is_marked_unreachable(
 async def test_a_long_reply_goes_in_parts_of_at_most_2000(tmp_path: Path, zalo: FakeZaloServer, webhook: bool) -> None:
     text = "\n".join(f"Dòng {n}: mở ứng dụng VNeID, chọn mục Thủ tục hành chính." for n in range(90))
     assert len(text) > 5000
-    async with running_bot(tmp_path, zalo, webhook=webhook) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=webhook) as bot:
         reply = Reply(text, [Option("menu", "Về trang chính"), Option("help", "Trợ giúp")])
         assert await bot.channel.send(USER, reply) == Outcome.SENT
     parts = zalo.texts_to(USER)
@@ -241,7 +158,7 @@ async def test_a_long_reply_goes_in_parts_of_at_most_2000(tmp_path: Path, zalo: 
 
 
 async def test_stickers_and_photos_get_a_kind_answer(tmp_path: Path, zalo: FakeZaloServer) -> None:
-    async with running_bot(tmp_path, zalo, webhook=True) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=True) as bot:
         await bot.type("/start")
         before = len(zalo.texts_to(USER))
         await zalo.deliver(zalo.make_sticker_update(USER))
@@ -255,7 +172,7 @@ async def test_stickers_and_photos_get_a_kind_answer(tmp_path: Path, zalo: FakeZ
 
 @pytest.mark.parametrize("public", [False, True], ids=["private", "public"])
 async def test_photos_need_a_public_address(tmp_path: Path, zalo: FakeZaloServer, public: bool) -> None:
-    async with running_bot(tmp_path, zalo, webhook=public) as bot:  # a public address means webhook mode
+    async with running_zalo(tmp_path, zalo, webhook=public) as bot:  # a public address means webhook mode
         chart = bot.runtime.services.files_dir / "chart-1.png"
         chart.write_bytes(b"\x89PNG\r\n\x1a\n")
         pdf = bot.runtime.services.files_dir / "cert-1.pdf"
@@ -276,7 +193,7 @@ async def test_photos_need_a_public_address(tmp_path: Path, zalo: FakeZaloServer
 
 
 async def test_typing_is_shown_while_a_turn_takes_a_while(tmp_path: Path, zalo: FakeZaloServer) -> None:
-    async with running_bot(tmp_path, zalo, webhook=False, typing_delay=0.05) as bot:
+    async with running_zalo(tmp_path, zalo, webhook=False, typing_delay=0.05) as bot:
         handle = bot.runtime.engine.handle
 
         async def slow(incoming):  # type: ignore[no-untyped-def]
