@@ -1,13 +1,22 @@
 """The bot running against the fake Telegram or Zalo server, and a resident acting on it.
 
-Telegram and Zalo are both "push" channels with one life (polling or webhook,
-a paced sender, redelivery detection), so one helper starts the bot on either:
-`Telegram(tg).running(tmp_path, webhook=...)` or `Zalo(zalo).running(...)`
-yields a bench — the runtime, the channel, the fake — through which a test
-sends updates and reads what the fake received.
+Telegram and Zalo are both "push" channels with one contract (polling or
+webhook, a paced sender, redelivery detection, a limit per message), so one
+helper starts the bot on either — `Telegram(tg).running(tmp_path, webhook=...)`
+or `Zalo(zalo).running(...)` — and yields a bench through which a test acts
+as a resident, the same way on both platforms:
 
-Only helpers live here; the fixtures are in `conftest.py`, the tests in the
-`test_*` modules, which never import each other.
+- `say(text)` types a message, `choose(label)` picks an offered option (a
+  button tap on Telegram, typing the option's number on Zalo);
+- each returns the `Answer`: the messages of the turn and the options the
+  last one offers (the inline buttons on Telegram, the numbered list a Zalo
+  message ends with);
+- `fake`, `limit`, `user` and `other` are what a test reads what was sent with.
+
+The Telegram bench also taps raw callback data and returns the recorded calls
+(`type`, `tap`), for the tests of Telegram's own buttons. Only helpers live
+here: the fixtures are in `conftest.py`, the tests in the `test_*` modules,
+which never import each other.
 """
 
 from __future__ import annotations
@@ -50,6 +59,33 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> None
             await asyncio.sleep(0.01)
 
 
+def numbered_options(text: str) -> list[str]:
+    """The choices a Zalo message ends with ("…\\n\\n1. Đồng ý\\n2. Để sau" → ["Đồng ý", "Để sau"]).
+
+    The block after the last blank line must be "1. …", "2. …", … and nothing
+    else; a message ending any other way offers no options.
+    """
+    labels = []
+    for number, line in enumerate(text.rpartition("\n\n")[2].split("\n"), start=1):
+        if not line.startswith(f"{number}. "):
+            return []
+        labels.append(line[len(f"{number}. "):])
+    return labels
+
+
+@dataclass
+class Answer:
+    """The messages of one turn, as the fake received them, and what the last one offers."""
+
+    calls: list[Call]
+    options: list[str]
+
+    @property
+    def texts(self) -> list[str]:
+        """Texts (or captions) of the messages, in order."""
+        return [c.text for c in self.calls if c.text is not None]
+
+
 # --------------------------------------------------------------------------------------
 # The running bot
 # --------------------------------------------------------------------------------------
@@ -64,7 +100,11 @@ class Bench:
     fake: FakeBotServer
     webhook: bool
     platform: ClassVar[str]
-    default_user: ClassVar[Any]
+    user_id: ClassVar[Any]
+
+    def options(self, call: Call) -> list[str]:
+        """The options `call` offers the resident."""
+        raise NotImplementedError
 
     async def send_update(self, update: dict[str, Any]) -> None:
         """Hand `update` to the bot the way the mode does: a webhook POST, or the queue polling reads."""
@@ -74,13 +114,34 @@ class Bench:
         else:
             self.fake.push_update(update)
 
+    async def answer_to(self, update: dict[str, Any], user: Any = None) -> Answer:
+        """Send one update; the answer is complete when a message offering options arrived last."""
+        user = self.user_id if user is None else user
+        before = len(self.fake.sent_to(user))
+        await self.send_update(update)
+        calls = await self.fake.wait_for(
+            lambda: (calls := self.fake.sent_to(user)[before:]) and self.options(calls[-1]) and calls
+        )
+        return Answer(list(calls), self.options(calls[-1]))
+
+    async def say(self, text: str, user: Any = None) -> Answer:
+        """Type `text` as the resident `user` (the default resident when None)."""
+        raise NotImplementedError
+
+    async def choose(self, label: str, user: Any = None) -> Answer:
+        """Pick the option `label` of the last message that offered options."""
+        raise NotImplementedError
+
+    def _last_offer(self, user: Any) -> Call:
+        return next(c for c in reversed(self.fake.sent_to(user)) if self.options(c))
+
     async def rows(self, model: Any) -> int:
         async with self.runtime.db.sessions() as session:
             return await session.scalar(select(func.count()).select_from(model)) or 0
 
     async def user(self, user: Any = None) -> User | None:
         """The database row of the resident `user` (the default resident when None)."""
-        user = self.default_user if user is None else user
+        user = self.user_id if user is None else user
         async with self.runtime.db.sessions() as session:
             return await session.scalar(
                 select(User).where(User.channel == self.platform, User.external_id == str(user))
@@ -91,47 +152,57 @@ class Bench:
 class TelegramBench(Bench):
     fake: FakeTelegramServer
     platform: ClassVar[str] = "telegram"
-    default_user: ClassVar[int] = TELEGRAM_USER
+    user_id: ClassVar[int] = TELEGRAM_USER
 
     @property
     def tg(self) -> FakeTelegramServer:
         return self.fake
 
-    async def turn(self, update: dict[str, Any], user: int = TELEGRAM_USER) -> list[Call]:
-        """Send one update and return the messages of the answer (the last one carries the buttons)."""
-        before = len(self.tg.sent_to(user))
-        await self.send_update(update)
-        sent = await self.tg.wait_for(
-            lambda: (calls := self.tg.sent_to(user)[before:]) and calls[-1].reply_markup and calls
-        )
-        return list(sent)
+    def options(self, call: Call) -> list[str]:
+        return call.button_texts()
+
+    async def say(self, text: str, user: Any = None) -> Answer:
+        user = self.user_id if user is None else user
+        return await self.answer_to(self.tg.make_message_update(user, text), user)
+
+    async def choose(self, label: str, user: Any = None) -> Answer:
+        """A tap on the button labelled `label`."""
+        user = self.user_id if user is None else user
+        offer = self._last_offer(user)
+        data = offer.button_data()[offer.button_texts().index(label)]
+        return await self.answer_to(self.tg.make_callback_update(user, data), user)
 
     async def type(self, text: str, user: int = TELEGRAM_USER) -> list[Call]:
-        return await self.turn(self.tg.make_message_update(user, text), user)
+        """Type `text`; the messages of the answer (the last one carries the buttons)."""
+        return (await self.say(text, user)).calls
 
     async def tap(self, data: str, user: int = TELEGRAM_USER) -> list[Call]:
-        return await self.turn(self.tg.make_callback_update(user, data), user)
+        """Tap the button carrying `data` on the last message; the messages of the answer."""
+        return (await self.answer_to(self.tg.make_callback_update(user, data), user)).calls
 
 
 @dataclass
 class ZaloBench(Bench):
     fake: FakeZaloServer
     platform: ClassVar[str] = "zalo"
-    default_user: ClassVar[str] = ZALO_USER
+    user_id: ClassVar[str] = ZALO_USER
 
     @property
     def zalo(self) -> FakeZaloServer:
         return self.fake
 
-    async def type(self, text: str, user: str = ZALO_USER) -> list[str]:
-        """Type `text`; the texts of the answer (the last one ends with the numbered choices)."""
-        before = len(self.zalo.texts_to(user))
-        await self.send_update(self.zalo.make_text_update(user, text))
-        return await self.answer(user, before)
+    def options(self, call: Call) -> list[str]:
+        return numbered_options(call.text or "")
 
-    async def answer(self, user: str, before: int) -> list[str]:
-        await self.zalo.wait_for(lambda: any("\n1. " in t for t in self.zalo.texts_to(user)[before:]))
-        return self.zalo.texts_to(user)[before:]
+    async def say(self, text: str, user: Any = None) -> Answer:
+        user = self.user_id if user is None else user
+        return await self.answer_to(self.zalo.make_text_update(user, text), user)
+
+    async def choose(self, label: str, user: Any = None) -> Answer:
+        """Typing the number `label` has in the last numbered list."""
+        user = self.user_id if user is None else user
+        number = self.options(self._last_offer(user)).index(label) + 1
+        return await self.say(str(number), user)
 
 
 # --------------------------------------------------------------------------------------
@@ -143,14 +214,28 @@ Closer = Callable[[], Awaitable[None]]
 
 
 class Platform:
-    """What it takes to run the bot against one fake platform."""
+    """What differs between the two platforms: ids, the message limit, settings, the shapes of updates."""
 
     name: ClassVar[str]
+    limit: ClassVar[int]
+    """The most characters one message may carry."""
     secret: ClassVar[str]
+    user: ClassVar[Any]
+    other: ClassVar[Any]
+    """A second resident."""
+    polling_redelivers_after_restart: ClassVar[bool]
+    """Whether polling sees an update again only after a restart (an offset confirms what was read)."""
     bench: ClassVar[type[Bench]]
 
     def __init__(self, fake: FakeBotServer) -> None:
         self.fake = fake
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @property
+    def secret_header(self) -> str:
+        return self.fake.WEBHOOK_SECRET_HEADER
 
     def settings(self) -> dict[str, Any]:
         """The settings that switch the channel on and point it at the fake."""
@@ -159,6 +244,17 @@ class Platform:
     def channel(self, runtime: Runtime, **options: Any) -> tuple[Any, Closer]:
         """The channel adapter, and what closes what it holds once it has stopped."""
         raise NotImplementedError
+
+    def text_update(self, user: Any, text: str) -> dict[str, Any]:
+        """A text message from `user` (built, not sent; send the same dict again for a redelivery)."""
+        raise NotImplementedError
+
+    def media_updates(self, user: Any) -> list[dict[str, Any]]:
+        """Messages from `user` that carry no text (a sticker, and a photo or what the platform withholds)."""
+        raise NotImplementedError
+
+    def errors_as_http_status(self) -> None:
+        """Let the fake report errors by HTTP status, where the platform has a second way."""
 
     @contextlib.asynccontextmanager
     async def running(self, tmp_path: Path, *, webhook: bool, **options: Any) -> AsyncIterator[Any]:
@@ -190,8 +286,13 @@ class Platform:
 
 class Telegram(Platform):
     name = "telegram"
+    limit = 4096
     secret = TELEGRAM_SECRET
+    user = TELEGRAM_USER
+    other = TELEGRAM_USER + 1
+    polling_redelivers_after_restart = True
     bench = TelegramBench
+    fake: FakeTelegramServer
 
     def settings(self) -> dict[str, Any]:
         return {"telegram_bot_token": self.fake.token, "telegram_api_url": self.fake.base_url}
@@ -200,11 +301,29 @@ class Telegram(Platform):
         bot = Bot(self.fake.token, session=QuickSession(api=TelegramAPIServer.from_base(self.fake.base_url)))
         return TelegramChannel(runtime, bot=bot, **options), bot.session.close
 
+    def text_update(self, user: Any, text: str) -> dict[str, Any]:
+        return self.fake.make_message_update(user, text)
+
+    def media_updates(self, user: Any) -> list[dict[str, Any]]:
+        sticker, photo = self.fake.make_message_update(user, ""), self.fake.make_message_update(user, "")
+        del sticker["message"]["text"], photo["message"]["text"]
+        sticker["message"]["sticker"] = {"file_id": "CAACAgIAAxkBAAE", "file_unique_id": "AgADsticker",
+                                         "type": "regular", "width": 512, "height": 512,
+                                         "is_animated": False, "is_video": False}
+        photo["message"]["photo"] = [{"file_id": "AgACAgIAAxkBAAE", "file_unique_id": "AgADphoto",
+                                      "width": 800, "height": 600}]
+        return [sticker, photo]
+
 
 class Zalo(Platform):
     name = "zalo"
+    limit = 2000
     secret = ZALO_SECRET
+    user = ZALO_USER
+    other = "u-2"
+    polling_redelivers_after_restart = False  # getUpdates has no offset: the same update may come at any time
     bench = ZaloBench
+    fake: FakeZaloServer
 
     def settings(self) -> dict[str, Any]:
         return {"zalo_bot_token": self.fake.token, "zalo_api_url": self.fake.base_url}
@@ -214,6 +333,15 @@ class Zalo(Platform):
             pass
 
         return ZaloChannel(runtime, **options), nothing
+
+    def text_update(self, user: Any, text: str) -> dict[str, Any]:
+        return self.fake.make_text_update(user, text)
+
+    def media_updates(self, user: Any) -> list[dict[str, Any]]:
+        return [self.fake.make_sticker_update(user), self.fake.make_unsupported_update(user)]
+
+    def errors_as_http_status(self) -> None:
+        self.fake.mirror_error_status = True  # by default an error is HTTP 200 with "ok": false
 
 
 def running_telegram(tmp_path: Path, tg: FakeTelegramServer, *, webhook: bool,
