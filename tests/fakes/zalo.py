@@ -30,7 +30,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .telegram import ApiError, Call, FakeBotServer
+from .base import FakeBotServer
+from .records import ApiError, Call, bad_request
 
 __all__ = ["FakeZaloServer"]
 
@@ -41,10 +42,6 @@ _EVENT_TEXT = "message.text.received"
 _EVENT_IMAGE = "message.image.received"
 _EVENT_STICKER = "message.sticker.received"
 _EVENT_UNSUPPORTED = "message.unsupported.received"
-
-
-def _bad(description: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {description}")
 
 
 def _now_ms() -> int:
@@ -202,18 +199,18 @@ class FakeZaloServer(FakeBotServer):
     def _require_chat(self, call: Call) -> str:
         chat_id = call.params.get("chat_id")
         if chat_id is None or chat_id == "":
-            raise _bad("chat_id is required")
+            raise bad_request("chat_id is required")
         if not isinstance(chat_id, str):
-            raise _bad("chat_id must be a string")
+            raise bad_request("chat_id must be a string")
         return chat_id
 
     def _check_text(self, value: Any, name: str, *, required: bool) -> str | None:
         if value in (None, "") and not required:
             return None
         if not isinstance(value, str) or not value:
-            raise _bad(f"{name} is required" if value in (None, "") else f"{name} must be a string")
+            raise bad_request(f"{name} is required" if value in (None, "") else f"{name} must be a string")
         if len(value) > self.TEXT_LIMIT:
-            raise _bad(f"{name} is too long (max {self.TEXT_LIMIT} characters)")
+            raise bad_request(f"{name} is too long (max {self.TEXT_LIMIT} characters)")
         return value
 
     def _sent(self, call: Call) -> dict[str, Any]:
@@ -235,7 +232,7 @@ class FakeZaloServer(FakeBotServer):
         try:
             timeout = float(raw_timeout)
         except (TypeError, ValueError):
-            raise _bad("timeout must be a number of seconds") from None
+            raise bad_request("timeout must be a number of seconds") from None
         self._gate(call)
         deadline = call.at + max(timeout, 0.0)
         while True:
@@ -249,10 +246,10 @@ class FakeZaloServer(FakeBotServer):
     async def _set_webhook(self, call: Call, request: web.Request) -> dict[str, Any]:
         url = call.params.get("url")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise _bad("url must be an http(s) URL")
+            raise bad_request("url must be an http(s) URL")
         secret = call.params.get("secret_token")
         if not isinstance(secret, str) or not 8 <= len(secret) <= 256:
-            raise _bad("secret_token must be 8-256 characters")
+            raise bad_request("secret_token must be 8-256 characters")
         self._gate(call)
         self.webhook_url, self.webhook_secret = url, secret
         self.webhook_updated_at = _now_ms()
@@ -274,14 +271,14 @@ class FakeZaloServer(FakeBotServer):
         self._check_text(call.params.get("text"), "text", required=True)
         parse_mode = call.params.get("parse_mode")
         if parse_mode is not None and parse_mode not in ("markdown", "html"):
-            raise _bad('parse_mode must be "markdown" or "html"')
+            raise bad_request('parse_mode must be "markdown" or "html"')
         return self._sent(call)
 
     async def _send_photo(self, call: Call, request: web.Request) -> dict[str, Any]:
         self._require_chat(call)
         photo = call.params.get("photo")
         if not isinstance(photo, str) or not photo.startswith(("https://", "http://")):
-            raise _bad("photo must be an image URL")
+            raise bad_request("photo must be an image URL")
         self._check_text(call.params.get("caption"), "caption", required=False)
         return self._sent(call)
 
@@ -289,13 +286,13 @@ class FakeZaloServer(FakeBotServer):
         self._require_chat(call)
         sticker = call.params.get("sticker")
         if not isinstance(sticker, str) or not sticker:
-            raise _bad("sticker is required")
+            raise bad_request("sticker is required")
         return self._sent(call)
 
     async def _send_chat_action(self, call: Call, request: web.Request) -> Any:
         self._require_chat(call)
         if call.params.get("action") not in self.CHAT_ACTIONS:
-            raise _bad('action must be "typing" or "upload_photo"')
+            raise bad_request('action must be "typing" or "upload_photo"')
         self._gate(call)
         return NO_RESULT
 

@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from bot.core.messages import Incoming
 from bot.db.models import User
 
-LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
+LOCALES = Path(__file__).resolve().parents[2] / "bot" / "locales"
 WAY_BACK = frozenset({"back", "menu", "cancel", "keep", "later", "no", "restart", "skip", "done", "leave_quiz"})
 """Option ids that take a person back or out of where they are."""
 NO_WAY_BACK_NEEDED = frozenset({"menu", "onboarding.consent", "deleted"})

@@ -20,7 +20,7 @@ from bot.scams import (
 from bot.scams.practice import blind_pass_rates
 from bot.scams.text import fold
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 import scamcheck  # noqa: E402
 

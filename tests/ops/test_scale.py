@@ -16,7 +16,7 @@
 - `bot run --workers 2`: two processes on one port, a clean stop; several
   processes refuse to start without PostgreSQL and Redis.
 
-Run as `python -m tests.test_scale <mode> <json>` the module is one of those processes.
+Run as `python -m tests.ops.test_scale <mode> <json>` the module is one of those processes.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from bot.db.staff import OutboxMessage
 from tests.conftest import PG_URL, PgSchema, make_settings, shipped_content
 from tests.fakes import FakeTelegramServer, QuickSession
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TOKEN = "123456789:SCALE-fake-telegram-token"
 TALLY = "scale.tally"
@@ -115,7 +115,7 @@ async def prefix() -> AsyncIterator[str]:
 
 
 class Child:
-    """One real OS process (`python -m tests.test_scale <mode>`), talking JSON lines over stdin/stdout."""
+    """One real OS process (`python -m tests.ops.test_scale <mode>`), talking JSON lines over stdin/stdout."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
@@ -129,7 +129,7 @@ class Child:
     @classmethod
     async def start(cls, mode: str, config: dict[str, Any]) -> Child:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.test_scale", mode, json.dumps(config), cwd=ROOT,
+            sys.executable, "-m", "tests.ops.test_scale", mode, json.dumps(config), cwd=ROOT,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         child = cls(process)
         try:

@@ -10,7 +10,7 @@ from bot.core.i18n import format_day, format_moment, format_number, format_short
 from bot.db.network import ORGANISATIONS, PLACES
 from bot.handlers.onboarding import AGE_BANDS
 
-BOT = Path(__file__).resolve().parent.parent / "bot"
+BOT = Path(__file__).resolve().parents[2] / "bot"
 PATTERNS = [
     r'ctx\.t\(\s*"([a-z_][a-z0-9_.+\-]*)"',
     r'ctx\.opt\([^,()]+,\s*"([a-z_][a-z0-9_.+\-]*)"',

@@ -28,8 +28,8 @@ from bot.outbox.worker import OutboxWorker
 from bot.app.runtime import build_runtime
 from tests.conftest import make_settings, shipped_content
 from tests.fakes import FakeTelegramServer, QuickSession
-from tests.test_telegram import TOKEN
 
+TOKEN = "123456789:TEST-fake-telegram-token"
 RATE = 40.0
 
 

@@ -19,7 +19,7 @@ import yaml
 from bot.core.matching import fold
 from bot.content.loader import Content, load_content
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _load(name: str) -> Any:

@@ -12,11 +12,11 @@ from bot.db.network import Mentor, Mentorship
 from bot.network import mentors as net
 from bot.people.audit import Actor
 from tests.fakes import FakeTelegramServer
-from tests.test_telegram import running_bot, tg  # noqa: F401  (the fake-server fixture)
+from tests.channels.drivers import running_telegram
 
 
-async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: FakeTelegramServer) -> None:  # noqa: F811
-    async with running_bot(tmp_path, tg, webhook=False) as bot:
+async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: FakeTelegramServer) -> None:
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
         engine = bot.runtime.engine
         for step, text in enumerate(["/start", "đồng ý", "Anh Tuấn", "2", "1", "tổ 3", "dang ky lam dai su so",
                                      "Nguyễn Minh Tuấn", "doan thanh nien"]):

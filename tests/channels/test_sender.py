@@ -34,14 +34,6 @@ TOKEN = "123456789:TEST-fake-telegram-token"
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(TOKEN) as server:
-        yield server
-    assert server.rejected == [], [(c.method, c.error) for c in server.rejected]  # nothing the platform refuses
-    assert server.violations == []
-
-
-@pytest.fixture
 async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
     session = QuickSession(api=TelegramAPIServer.from_base(tg.base_url))
     yield Bot(TOKEN, session=session)

@@ -1,7 +1,7 @@
 """Every button works: the conversation crawler through the web API, Telegram and Zalo, in Vietnamese and English.
 
 A resident, a mentor and a staff member each walk every option offered on
-every screen they reach (`tests/crawler.py`); screens no walk reaches are
+every screen they reach (`tests/conversation/crawler.py`); screens no walk reaches are
 entered from the state their screen would have written. On the web chat,
 mentor and staff screens are refused (a web identity holds no right), which is
 the web's own behaviour for them. The test prints how many screens and
@@ -45,7 +45,7 @@ from bot.quiz import attempts
 from bot.app.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
-from tests.crawler import Report, Seen, Snapshot, crawl
+from tests.conversation.crawler import Report, Seen, Snapshot, crawl
 from tests.fakes import FakeTelegramServer, FakeZaloServer, QuickSession
 
 TOKEN = "123456789:CRAWL-fake-telegram-token"

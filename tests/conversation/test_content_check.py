@@ -20,7 +20,7 @@ from bot.content.loader import CONTENT_DIR
 from bot.quiz import bank
 from tests.conftest import shipped_content
 
-BIASED_BANK = Path(__file__).parent / "data" / "biased_bank" / "vneid.yaml"
+BIASED_BANK = Path(__file__).resolve().parents[1] / "data" / "biased_bank" / "vneid.yaml"
 
 
 @pytest.fixture

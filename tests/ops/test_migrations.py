@@ -88,6 +88,6 @@ def test_env_example_lists_every_setting() -> None:
 
     from bot.config import Settings
 
-    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
     names = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")}
     assert names == {name.upper() for name in Settings.model_fields}

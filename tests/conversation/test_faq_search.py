@@ -17,7 +17,7 @@ from bot.core.matching import fold
 from bot.content.loader import Content, load_content
 from bot.content.search import SearchIndex
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 MIN_HIT_RATE = 0.90
 
 
