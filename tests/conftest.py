@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app.runtime import Runtime, build_runtime
 from bot.config import Settings
+from bot.content.loader import Content, load_content
 from bot.core.messages import Incoming, Reply
 from bot.db.session import Database
-from bot.content.loader import Content, load_content
-from bot.app.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")

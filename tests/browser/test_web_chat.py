@@ -27,14 +27,14 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import BrowserContext, Page, Playwright, async_playwright
 from sqlalchemy import select
 
+from bot.app.runtime import Runtime, build_runtime
+from bot.core.limits import INBOUND, InboundGuard, Limit
 from bot.db.learning import QuizAttempt
 from bot.db.models import User
-from bot.db.staff import OutboxMessage
 from bot.db.session import Database
+from bot.db.staff import OutboxMessage
 from bot.outbox.queue import enqueue
-from bot.app.runtime import Runtime, build_runtime
 from bot.web.app import create_app
-from bot.core.limits import INBOUND, InboundGuard, Limit
 from bot.web.keys import LIVE
 from tests.conftest import make_settings, shipped_content
 

@@ -11,8 +11,8 @@ from bot.core.messages import Incoming
 from bot.db.network import Mentor, Mentorship
 from bot.network import mentors as net
 from bot.people.audit import Actor
-from tests.fakes import FakeTelegramServer
 from tests.channels.drivers import running_telegram
+from tests.fakes import FakeTelegramServer
 
 
 async def test_deep_link_invite_asks_consent_then_pairs(tmp_path: Path, tg: FakeTelegramServer) -> None:

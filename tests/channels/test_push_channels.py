@@ -27,6 +27,7 @@ from bot.web.app import create_app
 from tests.channels.drivers import MODES, Platform, eventually, numbered_options
 from tests.conftest import make_settings, shipped_content
 
+
 @pytest.mark.parametrize("webhook", MODES)
 async def test_first_conversation_reaches_the_menu(tmp_path: Path, platform: Platform, webhook: bool) -> None:
     fake = platform.fake

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiogram import Bot
@@ -20,13 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.app.runtime import Runtime
 from bot.channels.render import numbered, split_text, utf16_len, with_numbered_options
 from bot.channels.sender import BULK, REPLY, Failure, Outcome, Sender
-from bot.core.limits import TokenBucket
 from bot.channels.telegram import classify
+from bot.core.limits import TokenBucket
 from bot.core.messages import Option
 from bot.db.models import User
-from bot.app.runtime import Runtime
 from tests.fakes import FakeTelegramServer, QuickSession
 
 TOKEN = "123456789:TEST-fake-telegram-token"
@@ -151,7 +151,7 @@ async def test_blocked_person_is_marked_unreachable_and_their_queue_dropped(
     async with runtime.db.sessions() as session:
         rows = {u.channel: u.unreachable_at for u in await session.scalars(select(User))}
     assert rows["zalo"] is None and rows["telegram"] is not None
-    assert (datetime.now(timezone.utc) - rows["telegram"].replace(tzinfo=timezone.utc)).total_seconds() < 60
+    assert (datetime.now(UTC) - rows["telegram"].replace(tzinfo=UTC)).total_seconds() < 60
     await sender.close()
 
 

@@ -14,11 +14,11 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot.app.runtime import Runtime
 from bot.broadcasts.service import status as broadcast_status
 from bot.db.models import User
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.outbox.queue import enqueue
-from bot.app.runtime import Runtime
 from bot.web.app import create_app
 from bot.web.keys import LIVE
 

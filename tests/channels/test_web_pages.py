@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from bot.config import SettingsError
 from bot.app.server import serve
+from bot.config import SettingsError
 from tests.conftest import make_settings
 
 

@@ -197,7 +197,7 @@ def test_situations_must_say_their_case(content_copy: Path) -> None:
 def test_lessons_say_when_they_were_reviewed_and_old_reviews_warn(content_copy: Path) -> None:
     content = shipped_content()
     assert all(lesson.reviewed <= date.today() for lesson in content.all_lessons())
-    assert find_warnings(content, today=min(l.reviewed for l in content.all_lessons())) == []
+    assert find_warnings(content, today=min(item.reviewed for item in content.all_lessons())) == []
     later = find_warnings(content, today=date(2099, 1, 1))
     assert len(later) == len(content.lessons) and "more than 12 months ago" in later[0].message
     path = content_copy / "lessons" / "antoan.yaml"

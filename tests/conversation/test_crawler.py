@@ -10,7 +10,6 @@ transitions it covered.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -20,29 +19,29 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
-from aiohttp.test_utils import TestClient, TestServer, unused_port
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot.app.runtime import Runtime, build_runtime
 from bot.channels import telegram as telegram_channel
-from bot.web import api as web_channel
 from bot.channels import zalo as zalo_channel
 from bot.channels.render import join_turn, utf16_len
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.core.context import Ctx
-from bot.handlers import ROUTERS, build_flow
 from bot.core.limits import InboundGuard, Limit
 from bot.core.messages import Incoming, Reply
 from bot.db.models import User
-from bot.db.network import HelpRequest, Household, Mentor
+from bot.db.network import HelpRequest, Mentor
 from bot.db.session import Database
+from bot.handlers import ROUTERS, build_flow
 from bot.network import households
 from bot.network import mentors as net
 from bot.people import codes
 from bot.people.audit import Actor
 from bot.people.roles import grant_role
 from bot.quiz import attempts
-from bot.app.runtime import Runtime, build_runtime
+from bot.web import api as web_channel
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
 from tests.conversation.crawler import Report, Seen, Snapshot, crawl

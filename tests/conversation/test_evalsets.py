@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core.matching import fold
 from bot.content.loader import Content, load_content
+from bot.core.matching import fold
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -194,7 +194,7 @@ def test_scam_messages_have_no_duplicates() -> None:
 
 def test_official_domains_file_is_clean() -> None:
     assert OFFICIAL and all(OFFICIAL), "one domain per line, no blank lines"
-    assert OFFICIAL == sorted(set(OFFICIAL))
+    assert sorted(set(OFFICIAL)) == OFFICIAL
     for domain in OFFICIAL:
         assert re.fullmatch(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", domain), domain
 

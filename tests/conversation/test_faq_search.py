@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core.matching import fold
 from bot.content.loader import Content, load_content
 from bot.content.search import SearchIndex
+from bot.core.matching import fold
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MIN_HIT_RATE = 0.90

@@ -84,6 +84,14 @@ SCREEN_DATA: dict[str, dict[str, Any]] = {
     "lesson.done": {"lesson": "vneid-1"}, "topic.lessons": {"topic": "vneid"}, "quiz.intro": {"topic": "antoan"},
     "mentor.mentee": {"mentee": 1}, "mentor.answer": {"request": 1}, "household.join": {"household": 1},
     "mentee.join": {"mentor": 1},
+    "broadcast.audience": {"text": "Họp tổ 19h"}, "broadcast.tdp": {"text": "Họp tổ 19h"},
+    "broadcast.when": {"text": "Họp tổ 19h", "audience": "all"},
+    "broadcast.preview": {"text": "Họp tổ 19h", "audience": "all", "at": "2026-12-20T01:00:00+00:00"},
+    "mentor.offline_age": {"name": "Bà Tư"}, "mentor.offline_phone": {"name": "Bà Tư", "age": "60+"},
+    "mentor.offline_consent": {"name": "Bà Tư", "age": "60+", "phone": None},
+    "mentor.session_topic": {"attendees": [1]}, "mentor.session_lesson": {"attendees": [1], "topic": "vneid"},
+    "mentor.session_minutes": {"attendees": [1], "topic": "vneid", "lesson": "vneid-1"},
+    "mentor.session_place": {"attendees": [1], "topic": "vneid", "lesson": "vneid-1", "minutes": 30},
 }
 """What a screen keeps about where the person is, as the screens themselves write it."""
 

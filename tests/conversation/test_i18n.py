@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.core.i18n import format_day, format_moment, format_number, format_short_day, keys, translate
@@ -48,6 +48,6 @@ def test_catalogs_have_the_same_keys_and_placeholders() -> None:
 def test_vietnamese_formats() -> None:
     assert format_day(date(2026, 11, 23)) == "ngày 23 tháng 11 năm 2026"
     assert format_short_day(date(2026, 3, 5)) == "05/03/2026"
-    assert format_moment(datetime(2026, 11, 23, 1, 5, tzinfo=timezone.utc)) == "08:05 23/11/2026"
+    assert format_moment(datetime(2026, 11, 23, 1, 5, tzinfo=UTC)) == "08:05 23/11/2026"
     assert format_number(1234567.5) == "1.234.567,5"
     assert format_day(date(2026, 11, 23), "en") == "23 November 2026"

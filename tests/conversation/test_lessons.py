@@ -9,13 +9,13 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot.app.runtime import build_runtime
+from bot.content.check import check, lesson_words, topic_stats
+from bot.content.loader import CONTENT_DIR
 from bot.core.limits import InboundGuard, Limit
 from bot.db.learning import LessonProgress
 from bot.db.session import Database
-from bot.content.check import check, lesson_words, topic_stats
-from bot.content.loader import CONTENT_DIR
 from bot.lessons.path import StartAnswers, path, topic_order
-from bot.app.runtime import build_runtime
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
 

@@ -9,7 +9,6 @@ import uuid
 
 from sqlalchemy import func, select, update
 
-from bot.web.api import reply_json
 from bot.core.limits import InboundGuard, Limit
 from bot.core.messages import Incoming
 from bot.db.learning import Certificate, LessonProgress, QuizAttempt
@@ -18,6 +17,7 @@ from bot.db.network import HelpSession, HelpSessionAttendee, Mentor, Mentorship
 from bot.db.staff import OutboxMessage
 from bot.network import mentors as net
 from bot.people.audit import Actor
+from bot.web.api import reply_json
 from bot.web.keys import RUNTIME
 
 TEST = Actor("test", "test")
@@ -174,8 +174,8 @@ async def test_offline_mentee_with_recorded_lesson_counts_toward_five(runtime, c
 
 
 async def test_switch_and_leave(runtime, client) -> None:  # type: ignore[no-untyped-def]
-    first, code1 = await make_mentor(runtime, client)
-    second, code2 = await make_mentor(runtime, client, "Chị Mai", full_name="Lê Thị Mai", org="hoi phu nu")
+    _first, code1 = await make_mentor(runtime, client)
+    _second, code2 = await make_mentor(runtime, client, "Chị Mai", full_name="Lê Thị Mai", org="hoi phu nu")
     mentee = Person(client, "Ông Ba")
     await mentee.onboard()
     for code in (code1, code2):

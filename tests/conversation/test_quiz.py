@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import random
+from datetime import UTC
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from bot.people.audit import Actor
 from bot.db.learning import Certificate, QuizAttempt
 from bot.db.models import AuditEntry, User
+from bot.people.audit import Actor
 from bot.quiz import bank, codes
 from bot.quiz.certificates import revoke
 from tests.conftest import TEST_KEY, shipped_content
@@ -254,17 +255,17 @@ def test_cli_verify_and_revoke(tmp_path, monkeypatch) -> None:  # type: ignore[n
 
 async def test_a_certificate_needs_a_measured_pass(runtime) -> None:  # type: ignore[no-untyped-def]
     """A score typed in without the questions (as group sessions once recorded) earns nothing."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.db.learning import QuizAttempt
     from bot.quiz.certificates import issue_for_pass
 
     async with runtime.db.transaction() as session:
         person = User(channel="offline", external_id="o-1", display_name="Bà Năm", state="menu", state_data={},
-                      consent_at=datetime.now(timezone.utc))
+                      consent_at=datetime.now(UTC))
         session.add(person)
         await session.flush()
         session.add(QuizAttempt(user_id=person.id, topic_id="vneid", question_ids=[], orders=[], answers=[{}],
-                                finished_at=datetime.now(timezone.utc), score=9, passed=True))
+                                finished_at=datetime.now(UTC), score=9, passed=True))
         await session.flush()
         assert await issue_for_pass(session, runtime.settings, runtime.services.content, person, "vneid") == []

@@ -7,9 +7,9 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.handlers import build_flow
 from bot.core.messages import Incoming
 from bot.db.models import User
+from bot.handlers import build_flow
 
 TEXTS = st.one_of(
     st.text(max_size=80),

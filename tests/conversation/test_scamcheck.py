@@ -14,8 +14,16 @@ import yaml
 from rapidfuzz import fuzz
 
 from bot.scams import (
-    CONTENT_DIR, WORDS, ScamContentError, check, default_rules, find_links, load_practice,
-    load_scam_rules, render, validate,
+    CONTENT_DIR,
+    WORDS,
+    ScamContentError,
+    check,
+    default_rules,
+    find_links,
+    load_practice,
+    load_scam_rules,
+    render,
+    validate,
 )
 from bot.scams.practice import blind_pass_rates
 from bot.scams.text import fold
@@ -321,7 +329,7 @@ def links(text: str) -> list:
     return find_links(text, default_rules())
 
 
-def one(text: str):  # noqa: ANN201
+def one(text: str):
     found = links(text)
     assert len(found) == 1, found
     return found[0]
@@ -566,7 +574,7 @@ def test_unparsable_yaml_is_reported(content: Path) -> None:
 
 def test_missing_rule_file_is_reported(content: Path) -> None:
     (content / "scams" / "rules.yaml").unlink()
-    with pytest.raises(ScamContentError, match="rules.yaml: file missing"):
+    with pytest.raises(ScamContentError, match=r"rules\.yaml: file missing"):
         load_scam_rules(content)
 
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from bot.handlers import build_flow
 from bot.db.learning import LessonProgress, UnansweredQuestion
 from bot.db.models import AuditEntry, Code, User
 from bot.db.network import Mentor, Mentorship
 from bot.db.staff import Broadcast, OutboxMessage
+from bot.handlers import build_flow
 from bot.handlers import codes as code_screen
 from bot.network import mentors as net
 from bot.outbox.worker import OutboxWorker
@@ -67,7 +67,7 @@ async def forge(runtime, chat: Chat, screen: str) -> None:  # type: ignore[no-un
         identity = await session.scalar(select(User).where(User.channel == chat.channel, User.external_id == chat.user))
         person_id = identity.merged_into_id or identity.id
         await session.execute(update(User).where(User.id == person_id).values(
-            state=screen, state_data={"data": {"step": "preview", "text": "x", "at": datetime.now(timezone.utc)
+            state=screen, state_data={"data": {"step": "preview", "text": "x", "at": datetime.now(UTC)
                                       .isoformat(), "mentee": 1, "request": 1},
                                       "options": [{"id": "x", "label": "x"}, {"id": "confirm", "label": "ok"}]}))
 
@@ -278,7 +278,7 @@ async def test_a_crashed_workers_claims_are_recovered_within_a_minute(runtime) -
     async with runtime.db.transaction() as session:
         person = await session.scalar(select(User.id).where(User.external_id == "8080"))
         session.add(OutboxMessage(user_id=person, text="hi", status="sending", claimed_by="dead-worker",
-                                  claimed_at=datetime.now(timezone.utc) - timedelta(seconds=61)))
+                                  claimed_at=datetime.now(UTC) - timedelta(seconds=61)))
     sent: list[str] = []
 
     async def deliver(channel: str, external_id: str, reply, priority: int) -> str:  # type: ignore[no-untyped-def]
@@ -347,7 +347,7 @@ async def test_silent_web_visitors_who_never_took_part_are_forgotten(runtime) ->
     passer_by, learner = Chat(runtime), Chat(runtime)
     await passer_by.send("/start")
     await learner.onboard()
-    later = datetime.now(timezone.utc) + timedelta(days=runtime.settings.retain_visitors_days, minutes=1)
+    later = datetime.now(UTC) + timedelta(days=runtime.settings.retain_visitors_days, minutes=1)
     async with runtime.db.transaction() as session:
         assert await forget_visitors(session, runtime.settings, later) == 1
     async with runtime.db.sessions() as session:

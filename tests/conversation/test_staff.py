@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from bot.people.audit import Actor
+from bot.app.jobs import remind_help_requests, remind_report_deadlines
 from bot.broadcasts import service
 from bot.broadcasts.audience import Audience, AudienceError, UnknownUnit, count, recipients_query
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, outside_quiet_hours, parse_when
@@ -17,7 +17,7 @@ from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import AuditEntry, Tdp, User, Ward
 from bot.db.network import Mentor
 from bot.db.staff import Broadcast, OutboxMessage
-from bot.app.jobs import remind_help_requests, remind_report_deadlines
+from bot.people.audit import Actor
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,8 +39,8 @@ async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
             "mai": ("telegram", hd, t6, {}),                           # mentor (below)
             "tu": ("telegram", hd, t6, {"notifications_off": True}),  # nobody: said "không nhận thông báo"
             "ba": ("zalo", aq, a1, {}),                                # ward aq
-            "blocked": ("telegram", hd, t5, {"unreachable_at": datetime.now(timezone.utc)}),  # nobody
-            "web": ("web", hd, t5, {"consent_at": datetime.now(timezone.utc)}),  # a web resident: all, hd, tdp 5
+            "blocked": ("telegram", hd, t5, {"unreachable_at": datetime.now(UTC)}),  # nobody
+            "web": ("web", hd, t5, {"consent_at": datetime.now(UTC)}),  # a web resident: all, hd, tdp 5
             "visitor": ("web", hd, None, {}),                          # nobody: a web visitor who never consented
             "offline": ("offline", hd, t5, {}),                        # nobody (no phone)
             "started": ("telegram", aq, a1, {}),                       # started vneid (below)
@@ -125,7 +125,7 @@ async def test_tdp_leader_cannot_reach_other_tdps(runtime) -> None:  # type: ign
 
 
 def test_schedule_parsing_and_quiet_hours() -> None:
-    now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hải Phòng
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Hải Phòng
     local = lambda moment: moment.astimezone(WARD_TZ).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     assert local(parse_when("20/12 8:00", now)) == "2026-12-20 08:00"
     assert local(parse_when("20/12/2026 08:00", now)) == "2026-12-20 08:00"
@@ -135,11 +135,11 @@ def test_schedule_parsing_and_quiet_hours() -> None:
     for bad in ["hôm qua", "32/12 8:00", "2026-11-01 08:00", "20/12 25:00"]:
         with pytest.raises(ScheduleError):
             parse_when(bad, now)
-    late = datetime(2026, 11, 23, 15, 30, tzinfo=timezone.utc)  # 22:30 local
+    late = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # 22:30 local
     assert in_quiet_hours(late)
     assert local(outside_quiet_hours(late, urgent=False)) == "2026-11-24 07:00"
     assert outside_quiet_hours(late, urgent=True) == late
-    early = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)  # 05:00 local next day
+    early = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 05:00 local next day
     assert local(outside_quiet_hours(early, urgent=False)) == "2026-11-24 07:00"
 
 
@@ -150,7 +150,7 @@ async def test_non_staff_cannot_broadcast_and_the_attempt_is_audited(chat) -> No
     async with chat.runtime.db.transaction() as session:  # a forged state: the screen itself refuses
         user = await session.scalar(select(User).where(User.external_id == chat.user))
         user.state, user.state_data = "broadcast.compose", {"data": {"step": "preview", "text": "x", "at":
-                                                                      datetime.now(timezone.utc).isoformat()},
+                                                                      datetime.now(UTC).isoformat()},
                                                              "options": [{"id": "confirm", "label": "OK"}]}
     await chat.send(option="confirm")
     assert "chỉ dành cho cán bộ" in chat.text
@@ -193,6 +193,19 @@ async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:  # t
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
 
 
+async def test_a_form_step_whose_earlier_answers_are_gone_leads_home(runtime) -> None:  # type: ignore[no-untyped-def]
+    """A state saved by an older version (or forged) without the text to send: a word and the menu, no crash."""
+    await seed(runtime)
+    async with runtime.db.transaction() as session:
+        await session.execute(update(User).where(User.external_id == "staff").values(
+            state="broadcast.preview", state_data={"data": {"audience": "all"}, "history": [],
+                                                "options": [{"id": "confirm", "label": "Gửi"}]}))
+    replies = await runtime.engine.handle(Incoming("telegram", "staff", None, option="confirm"))
+    assert "hết hạn" in replies[0].text and replies[-1].screen == "menu" and replies[-1].options
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+
+
 async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None:  # type: ignore[no-untyped-def]
     from bot.db.network import HelpRequest
 
@@ -200,13 +213,13 @@ async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None
     async with runtime.db.transaction() as session:
         mentor = await session.scalar(select(Mentor))
         session.add(HelpRequest(mentee_id=ids["lan"], mentor_id=mentor.id, question="Làm sao quét mã QR?",
-                                created_at=datetime.now(timezone.utc) - timedelta(hours=25)))
+                                created_at=datetime.now(UTC) - timedelta(hours=25)))
         session.add(HelpRequest(mentee_id=ids["ba"], mentor_id=mentor.id, question="mới hỏi"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with runtime.db.transaction() as session:
         assert await remind_help_requests(session, now) == 1
         assert await remind_help_requests(session, now) == 0  # once only
-    before_deadline = datetime(2026, 12, 10, 3, 0, tzinfo=timezone.utc)  # quarterly due 15/12
+    before_deadline = datetime(2026, 12, 10, 3, 0, tzinfo=UTC)  # quarterly due 15/12
     async with runtime.db.transaction() as session:
         first = await remind_report_deadlines(session, runtime.settings, before_deadline)
         again = await remind_report_deadlines(session, runtime.settings, before_deadline)

@@ -18,6 +18,7 @@ webhook header look.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -209,10 +210,8 @@ class FakeBotServer(FailureInjection):
 
     async def _wait_changed(self, timeout: float) -> None:
         event = self._changed
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
 
     # ---- webhook delivery ------------------------------------------------------------
 
@@ -315,7 +314,7 @@ class FakeBotServer(FailureInjection):
                 return value
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise asyncio.TimeoutError(f"condition not met within {timeout} s")
+                raise TimeoutError(f"condition not met within {timeout} s")
             await self._wait_changed(remaining)
 
     async def wait_sent(self, chat_id: Any, count: int = 1, timeout: float = 5.0) -> list[Call]:

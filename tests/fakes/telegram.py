@@ -17,6 +17,7 @@ shared with the Zalo fake.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from typing import Any
@@ -143,10 +144,8 @@ class FakeTelegramServer(TelegramUpdates, TelegramMessages, FakeBotServer):
         for key, value in params.items():
             if isinstance(value, str):
                 if key in _JSON_FIELDS:
-                    try:
+                    with contextlib.suppress(ValueError):  # left as str: the handler reports it like the real server
                         value = json.loads(value)
-                    except ValueError:
-                        pass  # left as str: the handler reports it like the real server
                 elif key in _INT_FIELDS or key == "chat_id":
                     value = _to_int(value)
                 elif key in _BOOL_FIELDS and value.lower() in ("true", "false"):

@@ -269,7 +269,7 @@ class TelegramMessages:
             self._check_markup(call, inline_only=True)
             self._gate(call)
             return True
-        chat_id, message_id, message = self._editable(call)
+        _chat_id, _message_id, message = self._editable(call)
         plain = self._check_text(call.params.get("text"), call.params.get("parse_mode"), 4096, "text")
         markup = self._check_markup(call, inline_only=True)
         if "text" not in message:

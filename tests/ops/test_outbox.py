@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,8 @@ from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, insert, select
 
-from bot.people.audit import Actor
+from bot.app.delivery import deliver_through
+from bot.app.runtime import build_runtime
 from bot.broadcasts import service
 from bot.broadcasts.audience import Audience
 from bot.channels import Channels
@@ -23,9 +24,8 @@ from bot.channels.telegram import TelegramChannel
 from bot.db.models import User
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
-from bot.app.delivery import deliver_through
 from bot.outbox.worker import OutboxWorker
-from bot.app.runtime import build_runtime
+from bot.people.audit import Actor
 from tests.conftest import make_settings, shipped_content
 from tests.fakes import FakeTelegramServer, QuickSession
 
@@ -118,7 +118,7 @@ async def test_worker_killed_midway_and_restarted_sends_exactly_once(tmp_path: P
 
 async def test_scheduled_broadcast_waits_for_its_time(tmp_path: Path) -> None:
     async with sending(tmp_path, 5) as (runtime, channels, tg):
-        await queue(runtime, at=datetime.now(timezone.utc) + timedelta(hours=2))
+        await queue(runtime, at=datetime.now(UTC) + timedelta(hours=2))
         worker = OutboxWorker(runtime.db, deliver_through(channels))
         assert await worker.run_once() == 0
         assert tg.calls_of("sendMessage") == [] and (await counts(runtime)) == {"queued": 5}
@@ -129,7 +129,7 @@ async def test_web_visitors_get_their_alerts_on_the_next_turn_not_from_the_worke
     from bot.core.messages import Incoming
     from bot.outbox.queue import enqueue
 
-    async with sending(tmp_path, people) as (runtime, channels, tg):
+    async with sending(tmp_path, people) as (runtime, channels, _tg):
         async with runtime.db.transaction() as session:
             visitor = User(channel="web", external_id="v1", state="menu", state_data={})
             session.add(visitor)

@@ -9,7 +9,7 @@ Asia/Ho_Chi_Minh (UTC+7), i.e. 30/09 17:00 UTC to 31/12 17:00 UTC.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 BEFORE, IN, AFTER = utc(2026, 9, 15), utc(2026, 10, 20), utc(2027, 1, 10)
@@ -319,8 +319,8 @@ def _run(coro):  # type: ignore[no-untyped-def]
 def test_cli_exports_a_report_and_audits_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from bot.db.migrate import upgrade
     from bot.cli.reports import report_app
+    from bot.db.migrate import upgrade
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     upgrade(url)
@@ -368,9 +368,9 @@ hung-dao,Hưng Đạo,3,Tổ dân phố số 3,nhiều,120
 def test_units_import_creates_updates_and_rejects_bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
+    from bot.cli.units import units_app
     from bot.db.migrate import upgrade
     from bot.units.reference import load_units, read_units
-    from bot.cli.units import units_app
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'units.db'}"
     upgrade(url)

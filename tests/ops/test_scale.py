@@ -40,11 +40,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 
-from bot.people.audit import Actor
 from bot.core.messages import Incoming, Option
 from bot.db.models import ProcessedUpdate, User
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
+from bot.people.audit import Actor
 from tests.conftest import PG_URL, PgSchema, make_settings, shipped_content
 from tests.fakes import FakeTelegramServer, QuickSession
 
@@ -240,9 +240,9 @@ async def child_turns(config: dict[str, Any]) -> None:
 
 async def child_outbox(config: dict[str, Any]) -> None:
     """An outbox worker with its Telegram sender, until no row is left to send."""
+    from bot.app.delivery import deliver_through
     from bot.channels import Channels
     from bot.channels.telegram import TelegramChannel
-    from bot.app.delivery import deliver_through
     from bot.outbox.worker import OutboxWorker
 
     runtime = await _child_runtime(config, telegram_bot_token=TOKEN, telegram_api_url=config["api"],
@@ -376,9 +376,9 @@ async def private_redis() -> AsyncIterator[dict[str, Any]]:
 
 async def test_redis_going_away_loses_no_update_and_sending_resumes(
         pg: PgSchema, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.app.runtime import build_runtime
     from bot.channels.sender import Outcome
     from bot.channels.telegram import TelegramChannel
-    from bot.app.runtime import build_runtime
     from bot.scale.limiter import SharedTokenBucket
 
     people, rounds = 20, 10
