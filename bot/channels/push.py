@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from aiogram.utils.backoff import Backoff, BackoffConfig
@@ -25,11 +26,12 @@ from aiohttp import web
 
 from bot.channels.host import Host
 from bot.channels.render import channel_text
-from bot.channels.sender import REPLY, Sender
+from bot.channels.sender import REPLY, Classify, Sender
 from bot.config import SettingsError
 from bot.core.limits import Admission
 from bot.core.messages import Incoming, Option, Reply
 from bot.logs import mask
+from bot.people.accounts import mark_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,12 @@ class PushChannel:
     secret_setting: str
     """The setting holding the webhook secret, e.g. "telegram_webhook_secret"."""
 
-    def __init__(self, runtime: Host, sender: Sender, polling_timeout: int) -> None:
+    def __init__(self, runtime: Host, *, rate: float, classify: Classify, polling_timeout: int,
+                 per_chat_interval: float, typing_delay: float) -> None:
         self.runtime = runtime
-        self.sender = sender
+        self.sender = Sender(self.name, self._deliver, classify, limiter=runtime.limiter(rate),
+                             on_unreachable=partial(mark_unreachable, runtime.db, self.name),
+                             per_chat_interval=per_chat_interval, typing_delay=typing_delay)
         self.webhook_mode = runtime.settings.public_base_url is not None
         self.polling_timeout = polling_timeout
         self._tasks: set[asyncio.Task[None]] = set()
@@ -69,6 +74,10 @@ class PushChannel:
         raise NotImplementedError
 
     async def _poll(self) -> None:
+        raise NotImplementedError
+
+    async def _deliver(self, chat_id: str, part: Any) -> None:
+        """One API call: a part of a reply, as `send` rendered it."""
         raise NotImplementedError
 
     async def webhook(self, request: web.Request) -> web.Response:

@@ -29,15 +29,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import update
-
+from bot.channels.typing import TYPING_DELAY, Action, Typing
 from bot.core.limits import RateLimiter
-from bot.db.models import User
-from bot.db.session import Database
 from bot.logs import mask
 
 log = logging.getLogger(__name__)
@@ -47,11 +43,6 @@ REPLY = 0
 BULK = 1
 """Priority of broadcasts, reminders and alerts."""
 PER_CHAT_INTERVAL = 1.0
-TYPING_DELAY = 1.0
-"""A turn quicker than this needs no "typing…" indicator (it would cost one API call per message)."""
-TYPING_REPEAT = 4.5
-"""Platforms show "typing…" for about 5 s."""
-TYPING_ROUNDS = 12
 SWEEP_EVERY = 60.0
 
 
@@ -71,22 +62,8 @@ class Failure:
 
 Deliver = Callable[[str, Any], Awaitable[object]]
 Classify = Callable[[BaseException], Failure]
-
-
-class Typing:
-    """One turn's "typing…" indicator: a timer, then (for a slow turn) the task repeating it."""
-
-    __slots__ = ("task", "timer")
-
-    def __init__(self) -> None:
-        self.timer: asyncio.TimerHandle | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    def cancel(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.task is not None:
-            self.task.cancel()
+Unreachable = Callable[[str], Awaitable[object]]
+"""Records that a chat blocked the bot (see `bot.people.accounts.mark_unreachable`)."""
 
 
 @dataclass
@@ -133,7 +110,7 @@ class Sender:
         classify: Classify,
         *,
         limiter: RateLimiter,
-        db: Database | None = None,
+        on_unreachable: Unreachable | None = None,
         per_chat_interval: float = PER_CHAT_INTERVAL,
         max_attempts: int = 4,
         retry_base: float = 0.5,
@@ -150,7 +127,7 @@ class Sender:
         self._deliver = deliver
         self._classify = classify
         self._limiter = limiter
-        self._db = db
+        self._on_unreachable = on_unreachable
         self._chats: dict[str, _Chat] = {}
         self._ready: list[tuple[int, int, str]] = []
         self._later: list[tuple[float, str]] = []
@@ -204,21 +181,16 @@ class Sender:
         self._schedule(chat)
         return future
 
-    def typing(self, chat_id: str | int, action: Callable[[str], Awaitable[object]]) -> Typing:
-        """Shows "typing…" while a turn takes longer than `typing_delay`; cancel it when done.
+    def typing(self, chat_id: str | int, action: Action) -> Typing:
+        """Shows "typing…" while a turn takes longer than `typing_delay` (not during a 429 wait); cancel it when done."""
+        return Typing(self.typing_delay, str(chat_id), action, self)
 
-        Skipped during a 429 wait; failures are ignored (the indicator is a courtesy).
-        Most turns end well before the delay, so until then it is only a timer, not a task.
-        """
-        indicator = Typing()
-        loop = asyncio.get_running_loop()
-        indicator.timer = loop.call_later(self.typing_delay, self._start_typing, indicator, str(chat_id), action)
-        return indicator
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
-    def _start_typing(self, indicator: Typing, key: str, action: Callable[[str], Awaitable[object]]) -> None:
-        if self._closed:
-            return
-        task = indicator.task = asyncio.create_task(self._typing(key, action))
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Keeps `task` (a typing indicator) until it ends; `close()` cancels it."""
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -389,23 +361,9 @@ class Sender:
             self._finish(chat, message, outcome)
 
     async def _mark_unreachable(self, external_id: str) -> None:
-        if self._db is None:
+        if self._on_unreachable is None:
             return
         try:
-            async with self._db.transaction() as session:
-                await session.execute(
-                    update(User)
-                    .where(User.channel == self.channel, User.external_id == external_id)
-                    .values(unreachable_at=datetime.now(UTC))
-                )
+            await self._on_unreachable(external_id)
         except Exception as exc:
             log.error("%s: could not mark %s unreachable: %s", self.channel, external_id, mask(repr(exc)))
-
-    async def _typing(self, key: str, action: Callable[[str], Awaitable[object]]) -> None:
-        for _ in range(TYPING_ROUNDS):
-            if not self.paused:
-                try:
-                    await action(key)
-                except Exception as exc:
-                    log.debug("%s: typing indicator failed: %s", self.channel, mask(repr(exc)))
-            await asyncio.sleep(TYPING_REPEAT)

@@ -55,8 +55,9 @@ from bot.channels.host import Host
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, join_turn, split_text, utf16_len
-from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
+from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, Failure, Outcome
 from bot.channels.telegram_updates import Said, Tapped, read_update
+from bot.channels.typing import TYPING_DELAY
 from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
@@ -179,11 +180,8 @@ class TelegramChannel(PushChannel):
         self.runtime = runtime
         self._owns_bot = bot is None
         self.bot = bot or self._make_bot()
-        sender = Sender(
-            CHANNEL, self._deliver, classify, limiter=runtime.limiter(runtime.settings.telegram_rate),
-            db=runtime.db, per_chat_interval=per_chat_interval, typing_delay=typing_delay,
-        )
-        super().__init__(runtime, sender, polling_timeout)
+        super().__init__(runtime, rate=runtime.settings.telegram_rate, classify=classify, polling_timeout=polling_timeout,
+                         per_chat_interval=per_chat_interval, typing_delay=typing_delay)
         self._offset: int | None = None
 
     def _make_bot(self) -> Bot:

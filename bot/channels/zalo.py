@@ -32,7 +32,8 @@ from bot.channels.host import Host
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
 from bot.channels.render import channel_text, explain_text_only, join_turn, split_text, with_numbered_options
-from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, TYPING_DELAY, Failure, Outcome, Sender
+from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, Failure, Outcome
+from bot.channels.typing import TYPING_DELAY
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.logs import mask
@@ -222,11 +223,8 @@ class ZaloChannel(PushChannel):
         settings = runtime.settings
         token = settings.zalo_bot_token.get_secret_value() if settings.zalo_bot_token else ""
         self.client = client or ZaloClient(token, settings.zalo_api_url)
-        sender = Sender(
-            CHANNEL, self._deliver, classify, limiter=runtime.limiter(settings.zalo_rate), db=runtime.db,
-            per_chat_interval=per_chat_interval, typing_delay=typing_delay,
-        )
-        super().__init__(runtime, sender, polling_timeout)
+        super().__init__(runtime, rate=settings.zalo_rate, classify=classify, polling_timeout=polling_timeout,
+                         per_chat_interval=per_chat_interval, typing_delay=typing_delay)
 
     def _token_refused(self, exc: Exception) -> str | None:
         if isinstance(exc, ZaloApiError) and exc.code in (401, 404):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from bot.content.models import (
     Topic,
     TopicsFile,
 )
+from bot.core.problems import Problems
 
 CONTENT_DIR = PROJECT_ROOT / "content"
 M = TypeVar("M", bound=BaseModel)
@@ -41,10 +43,10 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class ContentError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+class ContentError(Problems):
+    """`content/` cannot be loaded; `problems` are `Problem`s (file, line, message)."""
+
+    problems: list[Problem]
 
 
 @dataclass
@@ -61,11 +63,23 @@ class Content:
     _index: Any = field(default=None, repr=False, compare=False)
 
     def topic(self, topic_id: str) -> Topic | None:
-        return next((t for t in self.topics if t.id == topic_id), None)
+        return self._topics.get(topic_id)
+
+    def topic_of(self, lesson: Lesson) -> Topic:
+        """The topic a lesson belongs to (loading refuses a lesson whose topic is not in topics.yaml)."""
+        return self._topics[lesson.topic]
 
     def question(self, question_id: str) -> QuizQuestion | None:
         """A quiz question by id, from any topic's bank."""
-        return next((q for bank in self.questions.values() for q in bank if q.id == question_id), None)
+        return self._questions.get(question_id)
+
+    @cached_property
+    def _topics(self) -> dict[str, Topic]:
+        return {t.id: t for t in self.topics}
+
+    @cached_property
+    def _questions(self) -> dict[str, QuizQuestion]:
+        return {q.id: q for bank in self.questions.values() for q in bank}
 
     @property
     def core_topics(self) -> list[Topic]:

@@ -28,9 +28,8 @@ def _where(ctx: Ctx, data: dict, *, mentee: bool = False) -> str:
     lesson = ctx.services.content.lessons.get(data.get("lesson") or "")
     if lesson is None:
         return ctx.t("help_request.nowhere_mentee" if mentee else "help_request.nowhere")
-    topic = ctx.services.content.topic(lesson.topic)
     return ctx.t("help_request.where_mentee" if mentee else "help_request.where",
-                 topic=topic.title if topic else lesson.topic, lesson=lesson.title, step=int(data.get("step") or 0) + 1)
+                 topic=ctx.services.content.topic_of(lesson).title, lesson=lesson.title, step=int(data.get("step") or 0) + 1)
 
 
 async def _helpers(ctx: Ctx) -> tuple[Mentor | None, list[int], str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from bot.content.loader import Content
 from bot.content.models import Lesson
 from bot.core.context import Ctx
 from bot.core.flow import Router
@@ -21,8 +22,16 @@ MAX_SOURCES = 3
 _rng = random.SystemRandom()
 
 
-def _content(ctx: Ctx):
+def _content(ctx: Ctx) -> Content:
     return ctx.services.content
+
+
+async def _lesson(ctx: Ctx) -> Lesson | None:
+    """The lesson this screen is about; None (and the list of topics) when it is gone from the content."""
+    lesson = ctx.services.content.lessons.get(ctx.data.get("lesson", ""))
+    if lesson is None:
+        await ctx.replace("topic.list")
+    return lesson
 
 
 async def _progress(ctx: Ctx) -> dict:
@@ -126,7 +135,7 @@ async def _path_summary(ctx: Ctx) -> None:
     if ctx.option == "topics" or following is None:
         await ctx.replace("topic.list")
         return
-    titles = [content.topic(t).short for t in dict.fromkeys(lesson.topic for lesson in first)]
+    titles = list(dict.fromkeys(content.topic_of(lesson).short for lesson in first))
     ctx.say(ctx.t("path.summary", order=" → ".join(titles)),
             [ctx.opt("next", "lessons.start_next", title=following.title), ctx.opt("topics", "lessons.all_topics"),
              ctx.opt("back", "nav.back")])
@@ -175,10 +184,7 @@ async def topic_lessons(ctx: Ctx) -> None:
 
 @router.screen("lesson.step", help="help.lesson", handles_back=True)
 async def lesson_step(ctx: Ctx) -> None:
-    content = _content(ctx)
-    lesson = content.lessons.get(ctx.data.get("lesson", ""))
-    if lesson is None:
-        await ctx.replace("topic.list")
+    if (lesson := await _lesson(ctx)) is None:
         return
     step = int(ctx.data.get("step", 0))
     if ctx.option == "next":
@@ -206,9 +212,7 @@ async def lesson_step(ctx: Ctx) -> None:
 
 @router.screen("lesson.practice", help="help.lesson", handles_back=True)
 async def lesson_practice(ctx: Ctx) -> None:
-    lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
-    if lesson is None:
-        await ctx.replace("topic.list")
+    if (lesson := await _lesson(ctx)) is None:
         return
     if ctx.option == "next":
         await ctx.replace("lesson.check", lesson=lesson.id)
@@ -234,9 +238,7 @@ def check_order(ctx: Ctx, count: int) -> list[int]:
 
 @router.screen("lesson.check", help="help.check", handles_back=True)
 async def lesson_check(ctx: Ctx) -> None:
-    lesson = _content(ctx).lessons.get(ctx.data.get("lesson", ""))
-    if lesson is None:
-        await ctx.replace("topic.list")
+    if (lesson := await _lesson(ctx)) is None:
         return
     if ctx.option == "back":
         await ctx.replace("lesson.practice", lesson=lesson.id)
@@ -268,9 +270,7 @@ def source_lines(ctx: Ctx, lesson: Lesson) -> list[str]:
 @router.screen("lesson.done", help="help.lesson_done")
 async def lesson_done(ctx: Ctx) -> None:
     content = _content(ctx)
-    lesson = content.lessons.get(ctx.data.get("lesson", ""))
-    if lesson is None:
-        await ctx.replace("topic.list")
+    if (lesson := await _lesson(ctx)) is None:
         return
     progress = await _progress(ctx)
     done = {k for k, r in progress.items() if r.completed_at}
@@ -291,7 +291,7 @@ async def lesson_done(ctx: Ctx) -> None:
         lines.append(ctx.t("lessons.general_advice"))
     options: list[Option] = []
     if topic_done and content.questions.get(lesson.topic) and "quiz.intro" in ctx.screens:
-        options.append(ctx.opt("quiz", "lessons.quiz_now", topic=content.topic(lesson.topic).short))
+        options.append(ctx.opt("quiz", "lessons.quiz_now", topic=content.topic_of(lesson).short))
     if following is not None:
         options.append(ctx.opt("next", "lessons.next_lesson", title=following.title))
     options += [ctx.opt("list", "lessons.lesson_list"), ctx.opt("menu", "menu.back_to_menu")]

@@ -8,6 +8,8 @@ from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
+from bot.db.models import User
+from bot.db.network import Mentor
 from bot.handlers.certificates import send_certificate
 from bot.handlers.mentor import _mentor
 from bot.handlers.quiz import feedback, question_screen
@@ -21,15 +23,24 @@ from bot.quiz.certificates import issue_for_pass
 router = Router()
 
 
-
-@router.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)
-async def mentee_detail(ctx: Ctx) -> None:
+async def _with_mentee(ctx: Ctx) -> tuple[Mentor, User] | None:
+    """(the mentor speaking, the mentee this screen is about); None (and back to the mentor's
+    screen) when that person is not, or no longer, their mentee."""
     mentor = await _mentor(ctx)
     mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0)))
     if mentee is None:
         ctx.say(ctx.t("mentor.not_your_mentee"))
         await ctx.replace("mentor.home")
+        return None
+    return mentor, mentee
+
+
+
+@router.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)
+async def mentee_detail(ctx: Ctx) -> None:
+    if (pair := await _with_mentee(ctx)) is None:
         return
+    mentor, mentee = pair
     if ctx.option == "encourage":
         await enqueue(ctx.session, mentee.id, ctx.t("mentor.encouragement", mentor=mentor.full_name))
         ctx.say(ctx.t("mentor.encouraged", name=mentee.display_name))
@@ -63,12 +74,9 @@ async def mentee_detail(ctx: Ctx) -> None:
 async def quiz_together(ctx: Ctx) -> None:
     """The mentee answers aloud and the mentor taps each answer: the same bank, draw and pass mark as in
     chat, so a pass earns the mentee's certificate (shown to the mentor to print or show)."""
-    mentor = await _mentor(ctx)
-    mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0)))
-    if mentee is None:
-        ctx.say(ctx.t("mentor.not_your_mentee"))
-        await ctx.replace("mentor.home")
+    if (pair := await _with_mentee(ctx)) is None:
         return
+    mentor, mentee = pair
     content = ctx.services.content
     attempt = await ctx.session.get(QuizAttempt, int(ctx.data.get("attempt", 0)))
     if attempt is None or attempt.user_id != mentee.id or attempt.finished_at is not None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.learning import Certificate, LessonProgress, QuizAttempt
 from bot.db.models import User
 from bot.db.network import HelpRequest, HouseholdMember, Mentorship
+from bot.db.session import Database
 from bot.people import codes
 from bot.people.roles import is_trusted
 
@@ -126,3 +127,10 @@ async def _move_single(session, model, column, primary_id: int, secondary_id: in
             await session.execute(delete(model).where(column == secondary_id))
     else:
         await session.execute(update(model).where(column == secondary_id).values({column.key: primary_id}))
+
+
+async def mark_unreachable(db: Database, channel: str, external_id: str) -> None:
+    """The platform said this chat blocked the bot: broadcasts skip it until the person writes again."""
+    async with db.transaction() as session:
+        await session.execute(update(User).where(User.channel == channel, User.external_id == external_id)
+                              .values(unreachable_at=datetime.now(UTC)))

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.problems import Problems
 from bot.scams.organisations import Organisation, read_official_domains
 from bot.scams.utils import read_yaml as _read
 from bot.scams.utils import strings as _strings
@@ -35,12 +36,10 @@ MAX_TITLE = 40
 MAX_MEANS = 170
 
 
-class ScamContentError(Exception):
+class ScamContentError(Problems):
     """The scam content could not be loaded; `problems` lists every reason, one a line."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    problems: list[str]
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,18 @@ class ScamRules:
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
+
+
+def _pattern_list(raw: dict[str, Any], key: str, what: str, where: str,
+                  problems: list[str]) -> tuple[re.Pattern[str], ...]:
+    """The compiled regular expressions listed under `key` (none when the key is absent)."""
+    if raw.get(key) is None:
+        return ()
+    listed = _strings(raw[key])
+    if not listed:
+        problems.append(f"{where}: {key} must be a list of regular expressions")
+        return ()
+    return _compile(listed, where, what, problems)
 
 
 def _compile(patterns: list[str], where: str, what: str, problems: list[str]) -> tuple[re.Pattern[str], ...]:
@@ -123,29 +134,11 @@ def _rule(raw: Any, n: int, path: Path, sources: set[str] | None, problems: list
     detector = raw.get("detector")
     if (patterns is None) == (detector is None):
         problems.append(f"{where}: give either patterns (text) or detector (links), not both or neither")
-    compiled: tuple[re.Pattern[str], ...] = ()
-    if patterns is not None:
-        listed = _strings(patterns)
-        if not listed:
-            problems.append(f"{where}: patterns must be a list of regular expressions")
-        else:
-            compiled = _compile(listed, where, "pattern", problems)
+    compiled = _pattern_list(raw, "patterns", "pattern", where, problems)
     if detector is not None and detector not in DETECTORS:
         problems.append(f"{where}: detector must be one of {', '.join(DETECTORS)}")
-    context: tuple[re.Pattern[str], ...] = ()
-    if raw.get("context") is not None:
-        listed = _strings(raw["context"])
-        if not listed:
-            problems.append(f"{where}: context must be a list of regular expressions")
-        else:
-            context = _compile(listed, where, "context pattern", problems)
-    unless: tuple[re.Pattern[str], ...] = ()
-    if raw.get("unless") is not None:
-        listed = _strings(raw["unless"])
-        if not listed:
-            problems.append(f"{where}: unless must be a list of regular expressions")
-        else:
-            unless = _compile(listed, where, "unless pattern", problems)
+    context = _pattern_list(raw, "context", "context pattern", where, problems)
+    unless = _pattern_list(raw, "unless", "unless pattern", where, problems)
     requires = raw.get("requires")
     if requires is not None and requires not in REQUIRES:
         problems.append(f"{where}: requires must be one of {', '.join(REQUIRES)}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.problems import Problems
 from bot.db.models import Tdp, Ward
 from bot.units.reference import TdpSpec, UnitsFile, WardSpec, load_units
 
@@ -25,10 +26,10 @@ _COUNT = re.compile(r"^\d{1,3}(?:[., ]\d{3})+$|^\d+$")  # 1234, 1.234, 1 234
 
 
 
-class UnitsCsvError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class UnitsCsvError(Problems):
+    """The units CSV is refused as a whole; `problems` names each wrong row and column."""
+
+    problems: list[str]
 
 
 @dataclass(frozen=True)
