@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test browser bench check clean
+.PHONY: install run test lint browser bench check clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ browser:
 	  $$sudo apt-get update -q >/dev/null && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium fonts-noto-color-emoji >/dev/null && \
 	  $(CHROMIUM) --version; }
+
+# Style and errors (ruff), types (mypy), and the import layers of docs/architecture.md (import-linter).
+lint: install
+	$(VENV)/bin/ruff check bot bench tools tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 check: install
 	$(VENV)/bin/bot content check

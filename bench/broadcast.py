@@ -26,6 +26,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ async def child_worker(args: argparse.Namespace) -> None:
     settings = Settings(
         database_url=args.db, redis_url=args.redis or None, redis_prefix=args.prefix,
         cert_signing_key="bench-signing-key-0123456789", telegram_bot_token=TOKEN, telegram_api_url=args.api,
-        telegram_rate=args.rate, _env_file=None,  # type: ignore[call-arg]
+        telegram_rate=args.rate, _env_file=None,
     )
     runtime = await build_runtime(settings, load_reference=False)
     channel = TelegramChannel(runtime)
@@ -124,11 +125,14 @@ async def measure_config(name: str, recipients: int, rate: float) -> dict[str, A
                     assert child.stdin is not None
                     child.stdin.write(b"go\n")
                     await child.stdin.drain()
-                outputs = [json.loads(await child.stdout.readline())  # type: ignore[union-attr]
-                           for child in children]
+                outputs = []
+                for child in children:
+                    assert child.stdout is not None
+                    outputs.append(json.loads(await child.stdout.readline()))
             wall = time.perf_counter() - started
             for child in children:
-                child.stdin.write(b"bye\n")  # type: ignore[union-attr]
+                assert child.stdin is not None
+                child.stdin.write(b"bye\n")
                 await child.wait()
             sends = sorted((c for c in tg.calls if c.ok and c.method == "sendMessage"), key=lambda c: c.at)
             per_chat = Counter(c.chat_id for c in sends)
@@ -163,7 +167,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     ok = True
     for name in [n.strip() for n in args.configs.split(",") if n.strip()]:
-        row = results[name] = await measured_quietly(lambda name=name: measure_config(name, args.recipients, args.rate),
+        row = results[name] = await measured_quietly(partial(measure_config, name, args.recipients, args.rate),
                                                      lambda r: r["cpu_cores"]["other"])
         share = row["achieved_rate"] / args.rate
         ok = ok and share >= TARGET_SHARE and row["lost"] == 0 and row["duplicated"] == 0 \

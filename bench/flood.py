@@ -32,12 +32,13 @@ import uuid
 from pathlib import Path
 
 from aiohttp.test_utils import unused_port
+from sqlalchemy.ext.asyncio import AsyncSession
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from telegram import RecordingServer, sender_for  # noqa: E402  (bench/telegram.py)
-
+from bench.telegram import RecordingServer, sender_for  # noqa: E402
 from bot.app.runtime import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.content.loader import load_content  # noqa: E402
@@ -49,7 +50,7 @@ FLOODER, RESIDENT = 600_001, 600_002
 TARGET_EXTRA = 1.0
 
 
-async def conversation(tg: RecordingServer, send, user: int, turns: int) -> list[float]:  # type: ignore[no-untyped-def]
+async def conversation(tg: RecordingServer, send, user: int, turns: int) -> list[float]:
     loop = asyncio.get_running_loop()
     latencies = []
     for text in (CONVERSATION * 3)[:turns]:
@@ -93,22 +94,22 @@ async def guessing(seconds: float) -> tuple[int, int]:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'guess.db'}")
         await db.create_all()
         settings = Settings(database_url=db.url, cert_signing_key="bench-signing-key-0123456789",
-                            _env_file=None)  # type: ignore[call-arg]
+                            _env_file=None)
         runtime = await build_runtime(settings, db=db, content=load_content())
         looked_up = 0
         look_up = codes.look_up
 
-        async def counted(session, text):  # type: ignore[no-untyped-def]
+        async def counted(session: AsyncSession, text: str) -> codes.Redeemed | None:
             nonlocal looked_up
             looked_up += 1
             return await look_up(session, text)
 
-        code_screen.codes.look_up = counted  # type: ignore[assignment]
+        code_screen.codes.look_up = counted
         tries, deadline = 0, time.monotonic() + seconds
         while time.monotonic() < deadline:
             await runtime.engine.handle(Incoming("web", uuid.uuid4().hex, None, text=f"/start m_{codes.new_code()}"))
             tries += 1
-        code_screen.codes.look_up = look_up  # type: ignore[assignment]
+        code_screen.codes.look_up = look_up
         await runtime.close()
         return tries, looked_up
 

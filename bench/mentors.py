@@ -94,6 +94,7 @@ async def main(residents: int) -> dict[str, float]:
         queries: list[float] = []
         async with db.sessions() as session:
             mentor = await session.scalar(select(Mentor))
+            assert mentor is not None
             counts = {t.id: len(runtime.services.content.lessons_by_topic[t.id])
                       for t in runtime.services.content.core_topics}
             for _ in range(ROUNDS):

@@ -66,7 +66,7 @@ async def report(url: str, year: int, quarter: int, out_dir: Path) -> None:
     db = Database(url)
     before = peak_rss_mb()
     started = time.perf_counter()
-    files = await build_report(db, settings, "quarterly", year, quarter, "bench", out_dir=out_dir)
+    files = await build_report(db, settings, "quarterly", year, quarter, ward_code="bench", out_dir=out_dir)
     elapsed = time.perf_counter() - started
     peak = peak_rss_mb()
     await db.dispose()

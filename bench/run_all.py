@@ -81,7 +81,9 @@ def run(script: Path, quiet_wait: float) -> tuple[str, int, float]:
                               capture_output=True, text=True, timeout=TIMEOUT)
         output, code = done.stdout + done.stderr, done.returncode
     except subprocess.TimeoutExpired as exc:
-        output, code = f"{exc.stdout or ''}\ntimed out after {TIMEOUT} s", -1
+        so_far = exc.stdout or b""  # bytes even with text=True: run() reads it before decoding
+        text = so_far.decode("utf-8", "replace") if isinstance(so_far, bytes) else so_far
+        output, code = f"{text}\ntimed out after {TIMEOUT} s", -1
     (LOGS / f"{script.stem}.log").write_text(output, encoding="utf-8")
     elapsed = time.perf_counter() - started
     print(f"  {script.name}: exit {code}, {elapsed:.0f} s (log: var/bench/{script.stem}.log)", flush=True)

@@ -37,8 +37,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -47,6 +49,9 @@ if str(ROOT) not in sys.path:
 import psutil  # noqa: E402
 from aiohttp import ClientSession, ClientTimeout  # noqa: E402
 from aiohttp.test_utils import unused_port  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -73,7 +78,8 @@ def wait_until_quiet(limit: float = 300.0, busy_share: float = 0.15) -> float:
     return share
 
 
-async def measured_quietly(measure, other_of) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def measured_quietly(measure: Callable[[], Awaitable[dict[str, Any]]],
+                           other_of: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
     """`measure()` once the machine is idle; again (up to TRIES times) when another program took CPU meanwhile.
 
     Keeps the least disturbed attempt and says how many were made."""
@@ -94,7 +100,7 @@ async def measured_quietly(measure, other_of) -> dict[str, Any]:  # type: ignore
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(kind: str, tag: str):  # type: ignore[no-untyped-def]
+async def fresh_database(kind: str, tag: str) -> AsyncIterator[str]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             yield f"sqlite+aiosqlite:///{tmp}/bot.db"
@@ -123,7 +129,7 @@ async def drop_redis_prefix(prefix: str) -> None:
     await client.aclose()
 
 
-def bench_settings(url: str, redis: str | None, prefix: str, port: int, api: str):  # type: ignore[no-untyped-def]
+def bench_settings(url: str, redis: str | None, prefix: str, port: int, api: str) -> Settings:
     from bench.telegram import BENCH_RATE, SECRET, TOKEN
     from bot.config import Settings
 
@@ -131,7 +137,7 @@ def bench_settings(url: str, redis: str | None, prefix: str, port: int, api: str
         database_url=url, redis_url=redis, redis_prefix=prefix, cert_signing_key="bench-signing-key-0123456789",
         web_port=port, public_base_url=f"http://127.0.0.1:{port}", telegram_bot_token=TOKEN,
         telegram_api_url=api, telegram_webhook_secret=SECRET, telegram_rate=BENCH_RATE,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
@@ -153,21 +159,22 @@ def child_run(args: argparse.Namespace) -> int:
 
         worker = supervisor._worker
 
-        def profiled(settings, index, *rest):  # type: ignore[no-untyped-def]
+        def profiled(settings: Settings, index: int, *rest: Any, **named: Any) -> None:
             profile = cProfile.Profile()
             profile.enable()
             try:
-                worker(settings, index, *rest)
+                worker(settings, index, *rest, **named)
             finally:
                 profile.disable()
                 profile.dump_stats(f"{args.profile}/worker-{index}.prof")
 
-        supervisor._worker = profiled  # type: ignore[assignment]
+        supervisor._worker = profiled
     if args.workers > 1:
         return run_workers(settings, args.workers, channel_options=options)
     if args.profile:
         asyncio.run(supervisor._prepare(settings))  # what serve() would have loaded itself
-        supervisor._worker(settings, 0, True, None, _NullPipe(), options)
+        # _NullPipe for the ready pipe: send() and close() are all the worker calls on it
+        supervisor._worker(settings, 0, True, None, _NullPipe(), options)  # type: ignore[arg-type]
         return 0
     asyncio.run(serve(settings, channel_options=options))
     return 0
@@ -198,7 +205,8 @@ def profile_summary(paths: list[Path]) -> list[tuple[str, float]]:
 
     totals: dict[str, float] = {}
     for path in paths:
-        for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in pstats.Stats(str(path)).stats.items():
+        stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]  # there, but not in typeshed
+        for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.items():
             if filename == "~" and "epoll" in function:
                 continue  # waiting for the network: idle, not CPU
             if filename == "~":
@@ -481,7 +489,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{'web/s':>6} {'engine/s':>8} {'eng p99':>7}  CPU cores during webhook run")
     print(header)
     for name in names:
-        row = await measured_quietly(lambda name=name: measure_config(name, args.users, args.turns, args.profile, args.perf),
+        row = await measured_quietly(partial(measure_config, name, args.users, args.turns, args.profile, args.perf),
                                      lambda r: r["webhook_cpu_cores"]["other"])
         row["webhook_vs_echo"] = row["webhook_turns_s"] / echo
         results["configs"][name] = row

@@ -59,7 +59,7 @@ from bot.content.loader import load_content  # noqa: E402
 from bot.core.messages import Incoming  # noqa: E402
 from bot.db.session import Database  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
-from tests.fakes import FakeTelegramServer  # noqa: E402
+from tests.fakes import Call, FakeTelegramServer  # noqa: E402
 
 TOKEN = "123456789:BENCH-fake-telegram-token"
 SECRET = "bench-webhook-secret"
@@ -84,7 +84,9 @@ class RecordingServer(FakeTelegramServer):
         self.answered = answered
         self.waiting: dict[int, asyncio.Future[float]] = {}
 
-    def _store_sent(self, call: Any, chat_id: int, body: dict[str, Any], markup: dict[str, Any] | None) -> Any:
+    def _store_sent(
+        self, call: Call, chat_id: int, body: dict[str, Any], markup: dict[str, Any] | None
+    ) -> dict[str, Any]:
         message = super()._store_sent(call, chat_id, body, markup)
         if self.answered(markup) and (waiter := self.waiting.pop(chat_id, None)) and not waiter.done():
             waiter.set_result(time.perf_counter())
@@ -190,7 +192,7 @@ async def our_bot(api: str, port: int, webhook: bool, pacing: bool) -> None:
             database_url=db.url, cert_signing_key="bench-signing-key-0123456789", telegram_bot_token=TOKEN,
             telegram_api_url=api, telegram_rate=25.0 if pacing else BENCH_RATE,
             public_base_url=f"http://127.0.0.1:{port}" if webhook else None,
-            telegram_webhook_secret=SECRET if webhook else None, _env_file=None,  # type: ignore[call-arg]
+            telegram_webhook_secret=SECRET if webhook else None, _env_file=None,
         )
         runtime = await build_runtime(settings, db=db, content=load_content())
         runtime.services.files_dir = Path(tmp) / "files"
@@ -210,7 +212,7 @@ async def engine_only(users: int, turns: int) -> tuple[float, list[float]]:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         await db.create_all()
         settings = Settings(database_url=db.url, cert_signing_key="bench-signing-key-0123456789",
-                            _env_file=None)  # type: ignore[call-arg]
+                            _env_file=None)
         runtime = await build_runtime(settings, db=db, content=load_content())
         latencies: list[float] = []
         update_ids = itertools.count(1)

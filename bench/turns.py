@@ -12,6 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -19,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app.runtime import build_runtime
+from bot.app.runtime import Runtime, build_runtime
 from bot.config import Settings
 from bot.core.limits import InboundGuard, Limit
 from bot.core.messages import Incoming
@@ -38,7 +40,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def make_runtime(directory: str):  # type: ignore[no-untyped-def]
+async def make_runtime(directory: str) -> Runtime:
     url = f"sqlite+aiosqlite:///{directory}/bench.db"
     db = Database(url)
     await db.create_all()
@@ -46,8 +48,8 @@ async def make_runtime(directory: str):  # type: ignore[no-untyped-def]
     return await build_runtime(settings, db=db)
 
 
-async def through_engine(  # type: ignore[no-untyped-def]
-    runtime, users: int = USERS, first: int = 0
+async def through_engine(
+    runtime: Runtime, users: int = USERS, first: int = 0
 ) -> tuple[float, list[float]]:
     """`users` residents (numbered from `first`) through SCRIPT at once; (elapsed s, turn latencies)."""
     latencies: list[float] = []
@@ -63,7 +65,7 @@ async def through_engine(  # type: ignore[no-untyped-def]
     return time.perf_counter() - started, latencies
 
 
-async def through_web(runtime) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+async def through_web(runtime: Runtime) -> tuple[float, list[float]]:
     runtime.inbound = InboundGuard(Limit("inbound", 10**9, 10.0))  # the benchmark types faster than any person
     runtime.settings.web_address_limit = 10**9  # and all from one address
     app = create_app(runtime)
@@ -87,7 +89,7 @@ async def through_web(runtime) -> tuple[float, list[float]]:  # type: ignore[no-
     return elapsed, latencies
 
 
-async def costs_per_turn(runtime, people: int = 10) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+async def costs_per_turn(runtime: Runtime, people: int = 10) -> tuple[float, float]:
     """SQL statements and milliseconds inside the writer's transaction per turn, from a short extra run.
 
     Counted apart from the timed runs above, so that counting costs them nothing.
@@ -101,7 +103,7 @@ async def costs_per_turn(runtime, people: int = 10) -> tuple[float, float]:  # t
         statements += 1
 
     @contextlib.asynccontextmanager
-    async def timed():  # type: ignore[no-untyped-def]
+    async def timed() -> AsyncIterator[AsyncSession]:
         nonlocal held
         started = time.perf_counter()
         try:

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,14 +25,14 @@ PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.
 TEST_KEY = "test-signing-key-0123456789abcdef"
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
         "database_url": database_url,
         "cert_signing_key": TEST_KEY,
         "_env_file": None,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 class PgSchema:
@@ -56,7 +57,7 @@ class PgSchema:
         await admin.dispose()
 
 
-async def open_database(backend: str, tmp_path) -> tuple[Database, PgSchema | None]:  # type: ignore[no-untyped-def]
+async def open_database(backend: str, tmp_path) -> tuple[Database, PgSchema | None]:
     if backend == "sqlite":
         return Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"), None
     schema = PgSchema()
@@ -71,7 +72,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def runtime(backend: str, tmp_path) -> AsyncIterator[Runtime]:  # type: ignore[no-untyped-def]
+async def runtime(backend: str, tmp_path) -> AsyncIterator[Runtime]:
     db, schema = await open_database(backend, tmp_path)
     await db.create_all()
     settings = make_settings(db.url)

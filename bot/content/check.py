@@ -26,7 +26,7 @@ from bot.content import guessing, readability
 from bot.content.loader import CONTENT_DIR, Content, ContentError, Problem, load_content
 from bot.content.models import Lesson, QuizQuestion
 from bot.core.i18n import translate
-from bot.core.matching import fold
+from bot.text.fold import fold
 
 WORDS_PER_MINUTE = 120
 MIN_LESSONS = {True: 4, False: 3}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import permutations
 
 from bot.content.models import QUESTIONS_PER_ATTEMPT, QuizQuestion
-from bot.core.matching import fold
+from bot.text.fold import fold
 
 Dist = dict[int, float]  # option index in the bank -> chance the strategy picks it
 Picker = Callable[[QuizQuestion], Dist]

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.content.loader import Content
-from bot.core.matching import fold
+from bot.text.fold import fold
 
 # Question scaffolding and small talk that say nothing about the topic ("... là gì", "cho hỏi").
 # Not "ban" (bạn / bán hàng), "cho" (cho / chợ / chỗ), "the" (thế / thẻ): folding merges them.

@@ -8,15 +8,13 @@ lower case, đ→d, diacritics removed, punctuation dropped.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from bot.core.messages import Option
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+from bot.text.fold import fold
 
 NUMBER_WORDS = {
     "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
@@ -34,14 +32,6 @@ GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
 }
 _SHORT = 4
 _LETTER_PREFIX = re.compile(r"^[A-D][.)]\s+")
-
-
-def fold(text: str) -> str:
-    """'Quay lại!' → 'quay lai'; 'Đồng ý' → 'dong y'."""
-    text = text.lower().replace("đ", "d")
-    text = unicodedata.normalize("NFD", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return _NON_WORD.sub(" ", text).strip()
 
 
 def parse_number(text: str) -> int | None:

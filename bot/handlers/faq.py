@@ -13,11 +13,12 @@ from bot.content.search import Hit, index_of
 from bot.core.context import Ctx
 from bot.core.engine import AGAIN
 from bot.core.flow import Router
-from bot.core.matching import fold, match_option
+from bot.core.matching import match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import shown_to
 from bot.logs import mask
+from bot.text.fold import fold
 
 router = Router()
 

@@ -215,7 +215,7 @@ def phone_number(text: str) -> str | None:
 
 async def offline_mentee_named(session: AsyncSession, mentor: Mentor, name: str, phone: str | None) -> User | None:
     """This mentor's active offline mentee of the same name (and phone, when given): registered once only."""
-    from bot.core.matching import fold
+    from bot.text.fold import fold
 
     rows = await session.scalars(select(User).join(Mentorship, Mentorship.mentee_id == User.id).where(
         Mentorship.mentor_id == mentor.id, Mentorship.ended_at.is_(None), User.channel == "offline"))

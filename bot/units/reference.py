@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import PROJECT_ROOT
-from bot.core.matching import fold
 from bot.db.models import Tdp, Ward
+from bot.text.fold import fold
 
 UNITS_FILE = PROJECT_ROOT / "data" / "units.yaml"
 _TDP_NUMBER = re.compile(r"^(?:(?:to dan pho|to|tdp|khu pho|kp)\s*(?:so\s*)?)?(\d{1,3})$")

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import BrowserContext, ConsoleMessage, Page, Playwright, Response, ViewportSize, async_playwright
 from sqlalchemy import select
 
 from bot.app.runtime import Runtime, build_runtime
@@ -47,7 +47,7 @@ so a test run leaves the checkout as it was."""
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 STEP_TIMEOUT = 10_000  # ms for one answer to appear
 
 
@@ -166,12 +166,20 @@ class Watcher:
             self.watch(page)
 
     def watch(self, page: Page) -> None:
-        page.on("console", lambda msg: msg.type == "error" and self.add(f"console error on {page.url}: {msg.text}"))
+        def console(msg: ConsoleMessage) -> None:
+            if msg.type == "error":
+                self.add(f"console error on {page.url}: {msg.text}")
+
+        def response(r: Response) -> None:
+            if r.status >= 400:
+                self.add(f"HTTP {r.status} for {r.url}")
+
+        page.on("console", console)
         page.on("pageerror", lambda exc: self.add(f"page error on {page.url}: {exc}"))
-        page.on("response", lambda r: r.status >= 400 and self.add(f"HTTP {r.status} for {r.url}"))
+        page.on("response", response)
         page.on("requestfailed", self.failed)
 
-    def failed(self, request) -> None:  # type: ignore[no-untyped-def]
+    def failed(self, request) -> None:
         if "/api/events?" in request.url and "ERR_ABORTED" in str(request.failure):
             return  # a page that reloads or closes ends its open event stream: no failure
         if request.url.startswith("chrome-extension://"):
@@ -196,10 +204,10 @@ class Resident:
     checked: list[str] = field(default_factory=list)
 
     @property
-    def log(self):  # type: ignore[no-untyped-def]
+    def log(self):
         return self.page.locator("#log")
 
-    async def answered(self, action) -> None:  # type: ignore[no-untyped-def]
+    async def answered(self, action) -> None:
         """Runs `action` (a tap, Enter) and waits for the answer it must bring: a request to the API, then
         a new message from the assistant and no error notice. A button that does nothing fails here."""
         bot = self.page.locator("#log .msg.bot:not(.notice)")
@@ -215,7 +223,7 @@ class Resident:
     async def screen(self) -> str:
         return str(await self.page.locator("#log .msg.bot[data-screen]").last.get_attribute("data-screen"))
 
-    def button(self, label: str | None = None, *, option: str | None = None):  # type: ignore[no-untyped-def]
+    def button(self, label: str | None = None, *, option: str | None = None):
         buttons = self.page.locator("#log .options .opt")
         if option is not None:
             return buttons.and_(self.page.locator(f'[data-id="{option}"]'))
@@ -479,7 +487,7 @@ async def walk(served: Served, context: BrowserContext, *, large: bool, shots: d
     return me.checked
 
 
-async def test_a_resident_walks_the_whole_web_chat_on_a_phone(served, playwright, chromium_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_resident_walks_the_whole_web_chat_on_a_phone(served, playwright, chromium_path) -> None:
     context = await launch(playwright, chromium_path)
     try:
         checked = await walk(served, context, large=False,
@@ -489,7 +497,7 @@ async def test_a_resident_walks_the_whole_web_chat_on_a_phone(served, playwright
     assert "verify page" in checked and "deleted" in checked
 
 
-async def test_the_same_walk_with_the_text_at_150_percent(served, playwright, chromium_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_same_walk_with_the_text_at_150_percent(served, playwright, chromium_path) -> None:
     context = await launch(playwright, chromium_path, text_percent=150)
     try:
         checked = await walk(served, context, large=True, shots={"menu": "web-chat-large-text.png"})
@@ -498,7 +506,7 @@ async def test_the_same_walk_with_the_text_at_150_percent(served, playwright, ch
     assert "verify page" in checked and "deleted" in checked
 
 
-async def test_a_failed_request_keeps_the_buttons_and_try_again_resends_the_same_message(  # type: ignore[no-untyped-def]
+async def test_a_failed_request_keeps_the_buttons_and_try_again_resends_the_same_message(
         served, playwright, chromium_path) -> None:
     context = await launch(playwright, chromium_path)
     watcher = Watcher(allowed=["status of 500", "status of 429", "status of 400", "HTTP 500 ", "HTTP 429 ",
@@ -509,7 +517,7 @@ async def test_a_failed_request_keeps_the_buttons_and_try_again_resends_the_same
         await onboard(me, large=False)
         menu = await me.labels()
 
-        def record(request) -> None:  # type: ignore[no-untyped-def]
+        def record(request) -> None:
             if request.url.endswith("/api/messages"):
                 sent.append(request.post_data_json)
 
@@ -517,7 +525,7 @@ async def test_a_failed_request_keeps_the_buttons_and_try_again_resends_the_same
 
         async def refused(how: str, says: str) -> str:
             """Taps "Học bài" while the request fails `how`; the page says `says` and keeps the menu."""
-            async def fail(route) -> None:  # type: ignore[no-untyped-def]
+            async def fail(route) -> None:
                 if how == "offline":
                     await route.abort("internetdisconnected")
                 else:

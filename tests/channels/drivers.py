@@ -257,7 +257,7 @@ class Platform:
         """Let the fake report errors by HTTP status, where the platform has a second way."""
 
     @contextlib.asynccontextmanager
-    async def running(self, tmp_path: Path, *, webhook: bool, **options: Any) -> AsyncIterator[Any]:
+    async def running(self, tmp_path: Path, *, webhook: bool, **options: Any) -> AsyncIterator[Bench]:
         """The bot on a fresh (or the same, for a restart) SQLite database in `tmp_path`."""
         port = unused_port()
         overrides = self.settings()
@@ -344,11 +344,17 @@ class Zalo(Platform):
         self.fake.mirror_error_status = True  # by default an error is HTTP 200 with "ok": false
 
 
-def running_telegram(tmp_path: Path, tg: FakeTelegramServer, *, webhook: bool,
-                     **options: Any) -> contextlib.AbstractAsyncContextManager[TelegramBench]:
-    return Telegram(tg).running(tmp_path, webhook=webhook, **options)
+@contextlib.asynccontextmanager
+async def running_telegram(tmp_path: Path, tg: FakeTelegramServer, *, webhook: bool,
+                           **options: Any) -> AsyncIterator[TelegramBench]:
+    async with Telegram(tg).running(tmp_path, webhook=webhook, **options) as bench:
+        assert isinstance(bench, TelegramBench)
+        yield bench
 
 
-def running_zalo(tmp_path: Path, zalo: FakeZaloServer, *, webhook: bool,
-                 **options: Any) -> contextlib.AbstractAsyncContextManager[ZaloBench]:
-    return Zalo(zalo).running(tmp_path, webhook=webhook, **options)
+@contextlib.asynccontextmanager
+async def running_zalo(tmp_path: Path, zalo: FakeZaloServer, *, webhook: bool,
+                       **options: Any) -> AsyncIterator[ZaloBench]:
+    async with Zalo(zalo).running(tmp_path, webhook=webhook, **options) as bench:
+        assert isinstance(bench, ZaloBench)
+        yield bench

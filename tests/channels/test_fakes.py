@@ -133,7 +133,8 @@ async def test_get_updates_offset_and_long_poll(tg: FakeTelegramServer, bot: Bot
     updates = await bot.get_updates()
     assert [u.update_id for u in updates] == [u1["update_id"], u2["update_id"]]
     assert updates[0].message and updates[0].message.text == "/start"
-    assert updates[1].message and updates[1].message.from_user.first_name == "Ông Tư"
+    second = updates[1].message
+    assert second is not None and second.from_user is not None and second.from_user.first_name == "Ông Tư"
 
     # offset confirms both; the long poll then wakes as soon as an update arrives
     asyncio.get_running_loop().call_later(0.1, tg.push_message, USER, "1")
@@ -146,7 +147,8 @@ async def test_get_updates_offset_and_long_poll(tg: FakeTelegramServer, bot: Bot
         inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]]))
     cb = tg.push_callback(USER, "a")
     got = await bot.get_updates(offset=later[-1].update_id + 1)
-    assert got[0].callback_query and got[0].callback_query.message.message_id == sent.message_id
+    query = got[0].callback_query
+    assert query is not None and query.message is not None and query.message.message_id == sent.message_id
     assert await bot.answer_callback_query(cb["callback_query"]["id"])
     edited = await bot.edit_message_text("Đã chọn A", chat_id=USER, message_id=sent.message_id)
     assert not isinstance(edited, bool) and edited.text == "Đã chọn A"

@@ -60,6 +60,7 @@ BAD_BODIES = [b"{not json", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b'{"a": ' + 
 
 async def test_webhooks_answer_bad_bodies_with_400(tmp_path: Path, platform: Platform) -> None:
     async with platform.running(tmp_path, webhook=True) as bot:
+        assert platform.fake.webhook_url is not None
         async with aiohttp.ClientSession() as http:
             for body in BAD_BODIES:
                 async with http.post(platform.fake.webhook_url, data=body,

@@ -63,7 +63,8 @@ async def test_first_conversation_reaches_the_menu(tmp_path: Path, platform: Pla
             tdp = await session.get(Tdp, user.tdp_id)
         assert tdp is not None and tdp.number == 5
         assert all(len(t) <= platform.limit for t in fake.texts_to(platform.user))
-        assert fake.min_interval_per_chat() >= 0.05
+        gap = fake.min_interval_per_chat()
+        assert gap is not None and gap >= 0.05
 
 
 @pytest.mark.parametrize("webhook", MODES)
@@ -101,6 +102,7 @@ JUNK = [b"{not json", b"[]", b"[1, 2]", b'{"update_id": "x", "message": 5}', b'{
 async def test_webhook_ignores_junk(tmp_path: Path, platform: Platform) -> None:
     fake = platform.fake
     async with platform.running(tmp_path, webhook=True) as bot, ClientSession() as http:
+        assert fake.webhook_url is not None
         for body in JUNK:
             async with http.post(fake.webhook_url, data=body, headers={platform.secret_header: platform.secret}) as resp:
                 assert resp.status in (200, 400), body
@@ -211,7 +213,8 @@ async def test_a_long_reply_goes_in_paced_parts_within_the_limit_that_rejoin(
     sent = fake.sent_to(platform.user)
     assert bot.options(sent[-1]) == ["Về trang chính", "Trợ giúp"]
     assert bot.options(sent[0]) == [] and sent[0].reply_markup is None
-    assert fake.min_interval_per_chat() >= pacing
+    gap = fake.min_interval_per_chat()
+    assert gap is not None and gap >= pacing
 
 
 async def test_stickers_and_photos_get_a_kind_answer(tmp_path: Path, platform: Platform) -> None:
@@ -221,14 +224,15 @@ async def test_stickers_and_photos_get_a_kind_answer(tmp_path: Path, platform: P
             answer = await bot.answer_to(update)
             assert answer.texts[0].startswith("Mình chỉ đọc được tin nhắn chữ")
             assert bot.options(answer.calls[0]) == ["Đồng ý", "Để sau", "Đọc thêm"]  # with the screen's options
-        assert (await bot.user()).state == "onboarding.consent"
+        person = await bot.user()
+        assert person is not None and person.state == "onboarding.consent"
 
 
 async def test_typing_is_shown_while_a_turn_takes_a_while(tmp_path: Path, platform: Platform) -> None:
     async with platform.running(tmp_path, webhook=False, typing_delay=0.05) as bot:
         handle = bot.runtime.engine.handle
 
-        async def slow(incoming):  # type: ignore[no-untyped-def]
+        async def slow(incoming):
             await asyncio.sleep(0.15)
             return await handle(incoming)
 

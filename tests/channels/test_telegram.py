@@ -50,8 +50,9 @@ async def test_an_old_button_is_explained_not_obeyed(tmp_path: Path, tg: FakeTel
         await bot.type("/start")
         await bot.tap("agree")
         answer = await bot.tap("details")  # the consent screen's button, tapped on the name screen
-        assert "tin nhắn cũ" in answer[0].text
-        assert (await bot.user()).state == "onboarding.name"
+        assert answer[0].text is not None and "tin nhắn cũ" in answer[0].text
+        person = await bot.user()
+        assert person is not None and person.state == "onboarding.name"
 
 
 async def test_deep_link_payload_reaches_the_engine(tmp_path: Path, tg: FakeTelegramServer) -> None:
@@ -59,7 +60,7 @@ async def test_deep_link_payload_reaches_the_engine(tmp_path: Path, tg: FakeTele
     async with running_telegram(tmp_path, tg, webhook=False) as bot:
         handle = bot.runtime.engine.handle
 
-        async def spy(incoming):  # type: ignore[no-untyped-def]
+        async def spy(incoming):
             seen.append(incoming)
             return await handle(incoming)
 
@@ -111,7 +112,7 @@ async def test_long_option_id_tap_comes_back_as_its_label(tmp_path: Path, tg: Fa
         await tg.wait_sent(USER)
         handle = bot.runtime.engine.handle
 
-        async def spy(incoming):  # type: ignore[no-untyped-def]
+        async def spy(incoming):
             seen.append(incoming)
             return await handle(incoming)
 

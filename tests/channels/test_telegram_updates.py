@@ -21,8 +21,10 @@ def test_a_private_text_message() -> None:
 
 
 def test_a_caption_stands_for_the_text_and_a_bare_photo_has_none() -> None:
-    assert read_update(message(photo=[], caption="ảnh CCCD")).text == "ảnh CCCD"  # type: ignore[union-attr]
-    assert read_update(message(sticker={"file_id": "x"})).text is None  # type: ignore[union-attr]
+    photo = read_update(message(photo=[], caption="ảnh CCCD"))
+    assert isinstance(photo, Said) and photo.text == "ảnh CCCD"
+    sticker = read_update(message(sticker={"file_id": "x"}))
+    assert isinstance(sticker, Said) and sticker.text is None
 
 
 def test_a_button_tap_carries_the_label_of_the_tapped_button() -> None:

@@ -13,13 +13,13 @@ def uid() -> str:
     return uuid.uuid4().hex
 
 
-async def send(client, user: str, **body):  # type: ignore[no-untyped-def]
+async def send(client, user: str, **body):
     response = await client.post("/api/messages", json={"user_id": user, **body})
     assert response.status == 200, await response.text()
     return (await response.json())["replies"]
 
 
-async def test_onboarding_through_the_api(client) -> None:  # type: ignore[no-untyped-def]
+async def test_onboarding_through_the_api(client) -> None:
     user = uid()
     replies = await send(client, user, text="/start")
     assert replies[-1]["screen"] == "onboarding.consent"
@@ -36,7 +36,7 @@ async def test_onboarding_through_the_api(client) -> None:  # type: ignore[no-un
     assert all(len(r["options"]) <= 6 for r in replies)
 
 
-async def test_bad_requests_get_clear_json_errors_and_change_nothing(client, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_requests_get_clear_json_errors_and_change_nothing(client, runtime) -> None:
     cases = [
         (b"{not json", "bad_json"),
         (b"[1, 2]", "bad_json"),
@@ -61,7 +61,7 @@ async def test_bad_requests_get_clear_json_errors_and_change_nothing(client, run
         assert await session.scalar(select(func.count()).select_from(User)) == 0
 
 
-async def test_text_of_exactly_4000_characters_is_accepted(client) -> None:  # type: ignore[no-untyped-def]
+async def test_text_of_exactly_4000_characters_is_accepted(client) -> None:
     user = uid()
     await send(client, user, text="/start")
     await send(client, user, text="đồng ý")
@@ -69,7 +69,7 @@ async def test_text_of_exactly_4000_characters_is_accepted(client) -> None:  # t
     assert replies[-1]["options"]
 
 
-async def test_flood_is_answered_with_429(client) -> None:  # type: ignore[no-untyped-def]
+async def test_flood_is_answered_with_429(client) -> None:
     user = uid()
     statuses = []
     for _ in range(25):
@@ -80,7 +80,7 @@ async def test_flood_is_answered_with_429(client) -> None:  # type: ignore[no-un
     assert (await response.json())["message"]
 
 
-async def test_message_id_deduplicates_retries(client) -> None:  # type: ignore[no-untyped-def]
+async def test_message_id_deduplicates_retries(client) -> None:
     """A resend ("Gửi lại") is handled once and gets the same answer back, so the page keeps its buttons."""
     user = uid()
     await send(client, user, text="/start", message_id="m1")
@@ -91,14 +91,14 @@ async def test_message_id_deduplicates_retries(client) -> None:  # type: ignore[
     assert after[-1]["screen"] == "onboarding.age"  # the retry did not move the conversation twice
 
 
-async def test_message_ids_belong_to_one_person(client) -> None:  # type: ignore[no-untyped-def]
+async def test_message_ids_belong_to_one_person(client) -> None:
     """Two browsers counting their messages from 1 must not drop each other's."""
     one, other = uid(), uid()
     assert await send(client, one, text="/start", message_id="1")
     assert await send(client, other, text="/start", message_id="1")
 
 
-async def test_chat_page_health_and_files(client, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_page_health_and_files(client, runtime) -> None:
     page = await client.get("/")
     assert page.status == 200
     html = await page.text()
@@ -113,7 +113,7 @@ async def test_chat_page_health_and_files(client, runtime) -> None:  # type: ign
     assert (await client.get("/files/..%2Fbot.db")).status == 404
 
 
-async def test_the_60_plus_age_band_can_be_tapped(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_60_plus_age_band_can_be_tapped(client) -> None:
     """The web chat offers the option id "60+": tapping it must pass the API and finish the step."""
     user = "sixty-plus"
     await send(client, user, text="/start")

@@ -30,7 +30,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def fast_app(runtime: Runtime, **hub: float):  # type: ignore[no-untyped-def]
+def fast_app(runtime: Runtime, **hub: float):
     app = create_app(runtime)
     app[LIVE].poll = FAST
     for name, value in hub.items():
@@ -119,7 +119,9 @@ async def resident(client: TestClient) -> str:
 
 async def person_id(runtime: Runtime, external_id: str) -> int:
     async with runtime.db.sessions() as session:
-        return int(await session.scalar(select(User.id).where(User.channel == "web", User.external_id == external_id)))
+        found = await session.scalar(select(User.id).where(User.channel == "web", User.external_id == external_id))
+    assert found is not None
+    return found
 
 
 async def queue(runtime: Runtime, external_id: str, *texts: str, broadcast_id: int | None = None) -> None:
@@ -150,7 +152,7 @@ async def turn(client: TestClient, user: str, text: str = "menu") -> list[dict[s
     return (await response.json())["replies"]
 
 
-async def test_a_message_for_an_open_page_arrives_once_and_is_sent_when_the_page_confirms(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_message_for_an_open_page_arrives_once_and_is_sent_when_the_page_confirms(live, runtime) -> None:
     user = await resident(live)
     stream = await open_stream(live, user, confirm=False)
     await queue(runtime, user, "Chị Hoa (Đại sứ số) trả lời: bấm vào “Quên mật khẩu”.")
@@ -171,7 +173,7 @@ async def test_a_message_for_an_open_page_arrives_once_and_is_sent_when_the_page
     assert [r["screen"] for r in replies] == ["menu"]  # and not once more at the next turn
 
 
-async def test_a_page_that_does_not_confirm_loses_its_stream_and_the_message_comes_again(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_page_that_does_not_confirm_loses_its_stream_and_the_message_comes_again(runtime) -> None:
     """A page closed a moment ago can still accept a write: the message must not count as seen."""
     async with TestClient(TestServer(fast_app(runtime, ack_wait=0.3))) as client:
         user = await resident(client)
@@ -187,7 +189,7 @@ async def test_a_page_that_does_not_confirm_loses_its_stream_and_the_message_com
         assert [r["screen"] for r in await turn(client, user)] == ["menu"]
 
 
-async def test_unconfirmed_messages_go_to_the_next_turn_when_no_page_reconnects(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_unconfirmed_messages_go_to_the_next_turn_when_no_page_reconnects(runtime) -> None:
     async with TestClient(TestServer(fast_app(runtime, ack_wait=0.2))) as client:
         user = await resident(client)
         stream = await open_stream(client, user, confirm=False)
@@ -198,7 +200,7 @@ async def test_unconfirmed_messages_go_to_the_next_turn_when_no_page_reconnects(
     assert [r.status for r in await rows(runtime)] == ["sent"]
 
 
-async def test_confirmations_are_checked(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_confirmations_are_checked(live, runtime) -> None:
     user, other = await resident(live), await resident(live)
     stream = await open_stream(live, user, confirm=False)
     await queue(runtime, user, "Tin của riêng bạn.")
@@ -213,7 +215,7 @@ async def test_confirmations_are_checked(live, runtime) -> None:  # type: ignore
     assert [r.status for r in await rows(runtime)] == ["sending"]
 
 
-async def test_two_pages_and_two_processes_never_both_get_a_message(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_two_pages_and_two_processes_never_both_get_a_message(runtime) -> None:
     async with TestClient(TestServer(fast_app(runtime))) as one, TestClient(TestServer(fast_app(runtime))) as two:
         user = await resident(one)
         streams = [await open_stream(one, user), await open_stream(one, user), await open_stream(two, user)]
@@ -225,7 +227,7 @@ async def test_two_pages_and_two_processes_never_both_get_a_message(runtime) -> 
     assert {r.status for r in await settled(runtime)} == {"sent"}
 
 
-async def test_a_page_and_a_turn_at_the_same_moment_show_a_message_once(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_page_and_a_turn_at_the_same_moment_show_a_message_once(live, runtime) -> None:
     user = await resident(live)
     stream = await open_stream(live, user)
     await queue(runtime, user, *[f"Nhắc việc {n}" for n in range(8)])
@@ -235,7 +237,7 @@ async def test_a_page_and_a_turn_at_the_same_moment_show_a_message_once(live, ru
     assert not any(text in turn_text for text in streamed for turn_text in in_turn)
 
 
-async def test_a_closed_page_gets_what_waited_when_it_opens_again(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_closed_page_gets_what_waited_when_it_opens_again(live, runtime) -> None:
     user = await resident(live)
     await queue(runtime, user, "Bạn đã là Đại sứ số!", "Thông báo của phường: họp tổ lúc 8 giờ.")
     stream = await open_stream(live, user)
@@ -245,7 +247,7 @@ async def test_a_closed_page_gets_what_waited_when_it_opens_again(live, runtime)
                                                              "Thông báo của phường: họp tổ lúc 8 giờ."]
 
 
-async def test_a_page_that_went_away_leaves_the_message_for_the_next_turn(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_page_that_went_away_leaves_the_message_for_the_next_turn(runtime) -> None:
     async with TestClient(TestServer(fast_app(runtime, heartbeat=0.05))) as client:
         user = await resident(client)
         stream = await open_stream(client, user)
@@ -264,7 +266,7 @@ async def test_a_page_that_went_away_leaves_the_message_for_the_next_turn(runtim
     assert replies[0]["screen"] == "inbox" and "Lời nhắn của người hướng dẫn." in replies[0]["text"]
 
 
-async def test_a_broadcast_row_delivered_live_counts_as_sent_and_finishes_the_broadcast(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_broadcast_row_delivered_live_counts_as_sent_and_finishes_the_broadcast(live, runtime) -> None:
     user = await resident(live)
     async with runtime.db.transaction() as session:
         broadcast = Broadcast(created_by="test", text="Họp tổ", audience={"kind": "tdp", "value": "hung-dao/5"},
@@ -282,12 +284,12 @@ async def test_a_broadcast_row_delivered_live_counts_as_sent_and_finishes_the_br
         assert (await session.get(Broadcast, broadcast_id)).status == "done"
 
 
-async def test_heartbeats_and_the_bounds_on_open_streams(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_heartbeats_and_the_bounds_on_open_streams(runtime) -> None:
     async with TestClient(TestServer(fast_app(runtime, heartbeat=0.05, per_user=2, max_streams=3))) as client:
         first, second = await open_stream(client, "tab-a"), await open_stream(client, "tab-a")
         third = await open_stream(client, "tab-a")  # a reload: the oldest stream makes room
         assert await first.next(2.0) is None and first.response.content.at_eof()
-        assert "ping" in (await second.next(0.3) is None and second.comments)
+        assert await second.next(0.3) is None and "ping" in second.comments
         await open_stream(client, "someone-else")
         full = await client.get("/api/events", params={"user_id": "a-third-person"})
         assert full.status == 503 and full.headers["Retry-After"]
@@ -297,7 +299,7 @@ async def test_heartbeats_and_the_bounds_on_open_streams(runtime) -> None:  # ty
         assert not third.response.content.at_eof()
 
 
-async def test_the_api_says_which_language_the_page_should_speak(live) -> None:  # type: ignore[no-untyped-def]
+async def test_the_api_says_which_language_the_page_should_speak(live) -> None:
     user = await resident(live)
     response = await live.post("/api/messages", json={"user_id": user, "text": "menu"})
     assert (await response.json())["locale"] == "vi"
@@ -308,7 +310,7 @@ async def test_the_api_says_which_language_the_page_should_speak(live) -> None: 
     assert payload["locale"] == "en", payload
 
 
-async def test_streams_and_confirmations_count_against_the_address_limits(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_streams_and_confirmations_count_against_the_address_limits(runtime) -> None:
     async with TestClient(TestServer(fast_app(runtime, per_address=2))) as client:
         await open_stream(client, "one-family-a")
         await open_stream(client, "one-family-b")
@@ -322,7 +324,7 @@ async def test_streams_and_confirmations_count_against_the_address_limits(runtim
         assert too_many.status == 429 and "nhanh quá" in (await too_many.json())["message"]
 
 
-async def test_a_staff_broadcast_to_a_tdp_reaches_its_web_residents_live_once_and_is_counted(live, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_staff_broadcast_to_a_tdp_reaches_its_web_residents_live_once_and_is_counted(live, runtime) -> None:
     """A ward officer on Telegram sends to tdp:hung-dao/5: the web residents of TDP 5 with the page open
     see it at once, exactly once; a resident of another TDP does not; the delivery counts say so."""
     from bot.core.messages import Incoming

@@ -12,7 +12,7 @@ from bot.config import SettingsError
 from tests.conftest import make_settings
 
 
-async def test_verify_without_a_code_asks_for_it_in_vietnamese(client) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_without_a_code_asks_for_it_in_vietnamese(client) -> None:
     for path in ("/verify/", "/verify", "/verify?code=", "/verify?code=%20%20"):
         response = await client.get(path)
         assert response.status == 200, path
@@ -21,7 +21,7 @@ async def test_verify_without_a_code_asks_for_it_in_vietnamese(client) -> None: 
         assert 'name="code"' in page and 'href="/"' in page and "Not Found" not in page
 
 
-async def test_a_wrong_address_gets_a_vietnamese_page_with_a_way_back(client) -> None:  # type: ignore[no-untyped-def]
+async def test_a_wrong_address_gets_a_vietnamese_page_with_a_way_back(client) -> None:
     response = await client.get("/trang-khong-co")
     assert response.status == 404 and response.content_type == "text/html"
     page = await response.text()
@@ -32,7 +32,7 @@ async def test_a_wrong_address_gets_a_vietnamese_page_with_a_way_back(client) ->
     assert missing.status == 404 and await missing.text() == "Không tìm thấy tệp."
 
 
-async def test_the_icon_and_the_chat_page_policy(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_icon_and_the_chat_page_policy(client) -> None:
     icon = await client.get("/favicon.ico")
     assert icon.status == 200 and icon.content_type == "image/png"
     assert (await icon.read()).startswith(b"\x89PNG")
@@ -44,7 +44,7 @@ async def test_the_icon_and_the_chat_page_policy(client) -> None:  # type: ignor
     assert 'rel="icon"' in html and 'data-i18n="hint"' in html
 
 
-async def test_a_port_in_use_ends_start_up_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_port_in_use_ends_start_up_with_one_line(tmp_path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -47,11 +47,12 @@ async def test_photos_need_a_public_address(tmp_path: Path, zalo: FakeZaloServer
     if public:
         assert [c.method for c in sent] == ["sendPhoto", "sendMessage"]
         assert sent[0].params["photo"] == f"{base}/files/chart-1.png"
-        assert f"{base}/files/cert-1.pdf" in sent[1].text
+        assert sent[1].text is not None and f"{base}/files/cert-1.pdf" in sent[1].text
     else:
         assert [c.method for c in sent] == ["sendMessage"]
-        assert "hình ảnh" in sent[0].text and "chung-chi.pdf" in sent[0].text and "/files/" not in sent[0].text
-    assert sent[-1].text.endswith("\n\n1. Về trang chính")
+        text = sent[0].text
+        assert text is not None and "hình ảnh" in text and "chung-chi.pdf" in text and "/files/" not in text
+    assert sent[-1].text is not None and sent[-1].text.endswith("\n\n1. Về trang chính")
 
 
 @pytest.mark.parametrize("mirror", [False, True], ids=["ok-false", "http-status"])
@@ -62,7 +63,8 @@ async def test_client_reads_both_error_styles(zalo: FakeZaloServer, mirror: bool
         assert (await client.get_me())["id"] == zalo.token.split(":")[0]
         assert await client.get_updates(timeout=0) is None  # 408: nothing came
         zalo.push_text(USER, "Xin chào")
-        assert (await client.get_updates(timeout=1))["message"]["text"] == "Xin chào"
+        update = await client.get_updates(timeout=1)
+        assert update is not None and update["message"]["text"] == "Xin chào"
         zalo.fail("sendMessage", 429, retry_after=2)
         with pytest.raises(ZaloApiError) as info:
             await client.send_message(USER, "một")

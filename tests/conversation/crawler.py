@@ -19,6 +19,7 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -191,12 +192,12 @@ async def crawl(runtime: Any, adapter: Adapter, user: str, lang: str, *, typed: 
                     continue
                 tried.add(key)
                 per[snap.screen] = per.get(snap.screen, 0) + 1
-                await visit(snap, label, lambda o=option_id, lb=label, s=snap: adapter.tap(user, o, lb, s), queue)
+                await visit(snap, label, partial(adapter.tap, user, option_id, label, snap), queue)
             if screen is not None and screen.free_text and (snap.screen, "typed") not in tried:
                 tried.add((snap.screen, "typed"))
                 for text in typed.get(snap.screen, []) + ["xin chào bạn"]:
                     value = text if isinstance(text, str) else await text()
-                    await visit(snap, repr(value), lambda v=value: adapter.type(user, v), queue)
+                    await visit(snap, repr(value), partial(adapter.type, user, value), queue)
             if (snap.screen, "help") not in tried:
                 tried.add((snap.screen, "help"))
                 await visit(snap, "trợ giúp", lambda: adapter.type(user, "trợ giúp"), queue)

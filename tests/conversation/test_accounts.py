@@ -9,7 +9,7 @@ from bot.db.models import User
 from tests.conftest import Chat
 
 
-async def test_link_merges_progress_and_continues_on_both_channels(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_link_merges_progress_and_continues_on_both_channels(runtime) -> None:
     telegram = Chat(runtime, user="111", channel="telegram")
     zalo = Chat(runtime, user="zz-1", channel="zalo")
     await telegram.onboard(name="Bà Lan")

@@ -73,7 +73,7 @@ def test_a_biased_bank_fails_the_check(content_copy: Path) -> None:
     assert any("“Đúng” answers 100%" in m for m in messages), messages
 
 
-def test_the_command_fails_on_a_biased_bank_and_prints_the_figures(content_copy: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_fails_on_a_biased_bank_and_prints_the_figures(content_copy: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from bot import cli

@@ -178,6 +178,7 @@ async def setup_world(runtime: Runtime, channel: str) -> dict[str, Any]:
             User.channel == (channel if role == "resident" else trusted), User.external_id == external))
             for role, external in people.items()}
         resident = await session.get(User, ids["resident"])
+        assert resident is not None
         mentor = Mentor(user_id=ids["mentor"], full_name="Nguyễn Minh Tuấn", organisation="doan-thanh-nien",
                         tdp_id=resident.tdp_id, status="approved")
         session.add_all([mentor, Mentor(user_id=ids["applicant"], full_name="Lê Thị Mai", organisation="hoi-phu-nu",
@@ -189,7 +190,9 @@ async def setup_world(runtime: Runtime, channel: str) -> dict[str, Any]:
                               question="Tôi không đăng nhập được", context={"lesson": "vneid-2", "step": 1})
         session.add(request)
         await grant_role(session, TEST, trusted, people["staff"], "admin", None)
-        home = await households.create(session, await session.get(User, ids["applicant"]), "Nhà bà Mai")
+        applicant = await session.get(User, ids["applicant"])
+        assert applicant is not None
+        home = await households.create(session, applicant, "Nhà bà Mai")
         quiz = await attempts.start(session, runtime.services.content, resident.id, "antoan")
         done = await attempts.start(session, runtime.services.content, resident.id, "vneid")
         for _ in done.question_ids:

@@ -16,7 +16,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-async def test_duplicate_update_id_has_one_effect_and_one_reply(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_duplicate_update_id_has_one_effect_and_one_reply(chat) -> None:
     await chat.send("/start", update_id="u-1")
     first = await chat.send("đồng ý", update_id="u-2")
     assert first and chat.screen == "onboarding.name"
@@ -27,7 +27,7 @@ async def test_duplicate_update_id_has_one_effect_and_one_reply(chat) -> None:  
         assert user.state == "onboarding.name"
 
 
-async def test_concurrent_duplicates_of_one_update_give_one_reply(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_duplicates_of_one_update_give_one_reply(chat) -> None:
     await chat.send("/start", update_id="c-1")
     results = await asyncio.gather(*(chat.send("đồng ý", update_id="c-2") for _ in range(5)))
     assert sum(1 for replies in results if replies) == 1
@@ -37,7 +37,7 @@ async def test_concurrent_duplicates_of_one_update_give_one_reply(chat) -> None:
     assert count == 1
 
 
-async def test_updates_of_one_person_are_handled_in_order(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_updates_of_one_person_are_handled_in_order(runtime) -> None:
     """Onboarding answers sent at once still land in order: consent, name, age, ward."""
     texts = ["/start", "đồng ý", "Bà Tư", "3", "1", "tổ 2"]
     tasks = []
@@ -51,7 +51,7 @@ async def test_updates_of_one_person_are_handled_in_order(runtime) -> None:  # t
     ]
 
 
-async def test_many_people_at_once(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_many_people_at_once(runtime) -> None:
     async def person(n: int) -> str:
         last = ""
         for step, text in enumerate(["/start", "đồng ý", f"Người {n}", "2", "3", "tổ 1"]):
@@ -66,7 +66,7 @@ async def test_many_people_at_once(runtime) -> None:  # type: ignore[no-untyped-
         assert await session.scalar(select(func.count()).select_from(User).where(User.tdp_id.is_not(None))) == 30
 
 
-async def test_stale_button_is_explained_and_shows_the_screen_again(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_stale_button_is_explained_and_shows_the_screen_again(chat) -> None:
     await chat.send("/start")
     await chat.send(option="agree")
     await chat.send(option="agree")  # a button from the previous message
@@ -74,7 +74,7 @@ async def test_stale_button_is_explained_and_shows_the_screen_again(chat) -> Non
     assert chat.screen == "onboarding.name"
 
 
-async def test_oversize_text_is_cut_not_crashed(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_oversize_text_is_cut_not_crashed(chat) -> None:
     await chat.send("/start")
     await chat.send("đồng ý")
     await chat.send("a" * 10_000)

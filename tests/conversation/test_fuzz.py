@@ -96,7 +96,7 @@ SCREEN_DATA: dict[str, dict[str, Any]] = {
 """What a screen keeps about where the person is, as the screens themselves write it."""
 
 
-async def place(runtime, channel: str, external_id: str, screen: str) -> None:  # type: ignore[no-untyped-def]
+async def place(runtime, channel: str, external_id: str, screen: str) -> None:
     """Puts the person on `screen` (with buttons they might have been shown), as if they had walked there."""
     async with runtime.db.transaction() as session:
         await session.execute(update(User).where(User.channel == channel, User.external_id == external_id).values(
@@ -104,7 +104,7 @@ async def place(runtime, channel: str, external_id: str, screen: str) -> None:  
                                       "options": [{"id": o, "label": o} for o in OPTIONS[:12]], "history": []}))
 
 
-async def test_ten_thousand_random_inputs_never_break_a_request(runtime, client, backend) -> None:  # type: ignore[no-untyped-def]
+async def test_ten_thousand_random_inputs_never_break_a_request(runtime, client, backend) -> None:
     rng = random.Random(SEED)
     runtime.inbound = InboundGuard(Limit("inbound", 10**9, 10.0))  # the fuzzer types faster than any person
     runtime.settings.web_address_limit = 10**9

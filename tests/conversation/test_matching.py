@@ -42,7 +42,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("options,text,expected", CASES, ids=[f"{t}->{e}" for _, t, e in CASES])
-def test_elderly_inputs_choose_the_right_option(options, text, expected) -> None:  # type: ignore[no-untyped-def]
+def test_elderly_inputs_choose_the_right_option(options, text, expected) -> None:
     match = match_option(text, options)
     assert match.option is not None, f"{text!r} matched nothing"
     assert match.option.id == expected

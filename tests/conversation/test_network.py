@@ -27,7 +27,7 @@ _updates = itertools.count(1)
 class Person:
     """One person: a resident in the web chat, or (channel "telegram") someone on Telegram."""
 
-    def __init__(self, client, name: str, channel: str = "web") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, name: str, channel: str = "web") -> None:
         self.client, self.name, self.channel = client, name, channel
         self.id = uuid.uuid4().hex if channel == "web" else str(900_000 + next(_updates))
         self.replies: list[dict] = []
@@ -75,7 +75,7 @@ class Person:
         assert self.screen == "menu"
 
 
-async def user_id(runtime, person: Person) -> int:  # type: ignore[no-untyped-def]
+async def user_id(runtime, person: Person) -> int:
     async with runtime.db.sessions() as session:
         return await session.scalar(select(User.id).where(User.external_id == person.id))
 
@@ -88,7 +88,7 @@ async def invite_code(mentor: Person) -> str:
     return mentor.code()
 
 
-async def make_mentor(runtime, client, name: str = "Anh Tuấn", tdp: str = "tổ 3",  # type: ignore[no-untyped-def]
+async def make_mentor(runtime, client, name: str = "Anh Tuấn", tdp: str = "tổ 3",
                       full_name: str = "Nguyễn Minh Tuấn", org: str = "doan thanh nien") -> tuple[Person, str]:
     mentor = Person(client, name, channel="telegram")
     await mentor.onboard(tdp)
@@ -104,7 +104,7 @@ async def make_mentor(runtime, client, name: str = "Anh Tuấn", tdp: str = "t�
     return mentor, await invite_code(mentor)
 
 
-async def test_approve_invite_consent_pair_and_refusal(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_approve_invite_consent_pair_and_refusal(runtime, client) -> None:
     mentor, code = await make_mentor(runtime, client)
     await mentor.say("menu")
     assert mentor.replies[-1]["options"][0]["label"] == "Đại sứ số"
@@ -132,7 +132,7 @@ async def test_approve_invite_consent_pair_and_refusal(runtime, client) -> None:
     assert "Người tôi hướng dẫn: 1/5 — cần thêm 4" in mentor.text and "• Bà Lan" in mentor.text
 
 
-async def test_offline_mentee_with_recorded_lesson_counts_toward_five(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_offline_mentee_with_recorded_lesson_counts_toward_five(runtime, client) -> None:
     mentor, _ = await make_mentor(runtime, client)
     await mentor.say("dai su so")
     await mentor.say("ghi nguoi khong co dien thoai")
@@ -173,7 +173,7 @@ async def test_offline_mentee_with_recorded_lesson_counts_toward_five(runtime, c
         assert (await session.scalar(select(HelpSession))).place == "tai-nha"
 
 
-async def test_switch_and_leave(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_switch_and_leave(runtime, client) -> None:
     _first, code1 = await make_mentor(runtime, client)
     _second, code2 = await make_mentor(runtime, client, "Chị Mai", full_name="Lê Thị Mai", org="hoi phu nu")
     mentee = Person(client, "Ông Ba")
@@ -197,7 +197,7 @@ async def test_switch_and_leave(runtime, client) -> None:  # type: ignore[no-unt
         assert await session.scalar(select(func.count()).select_from(Mentorship).where(Mentorship.ended_at.is_(None))) == 0
 
 
-async def test_help_request_reaches_mentor_with_context_and_answer_returns(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_help_request_reaches_mentor_with_context_and_answer_returns(runtime, client) -> None:
     mentor, code = await make_mentor(runtime, client)
     mentee = Person(client, "Bà Lan")
     await mentee.onboard()
@@ -228,7 +228,7 @@ async def test_help_request_reaches_mentor_with_context_and_answer_returns(runti
     assert "Nguyễn Minh Tuấn trả lời" in mentee.replies[0]["text"] and "CH Play" in mentee.replies[0]["text"]
 
 
-async def test_no_mentor_reaches_the_tdp_team(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_no_mentor_reaches_the_tdp_team(runtime, client) -> None:
     team_member, _ = await make_mentor(runtime, client, tdp="tổ 4")
     learner = Person(client, "Cô Hằng")
     await learner.onboard(tdp="tổ 4")
@@ -244,7 +244,7 @@ async def test_no_mentor_reaches_the_tdp_team(runtime, client) -> None:  # type:
     assert "đăng nhập dịch vụ công" in team_member.text
 
 
-async def test_privacy_other_mentor_cannot_see_my_mentees_and_codes_are_throttled(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_privacy_other_mentor_cannot_see_my_mentees_and_codes_are_throttled(runtime, client) -> None:
     mine, code = await make_mentor(runtime, client)
     mentee = Person(client, "Bà Lan")
     await mentee.onboard()
@@ -276,7 +276,7 @@ async def test_privacy_other_mentor_cannot_see_my_mentees_and_codes_are_throttle
         assert await session.scalar(select(func.count()).select_from(Mentorship)) == 1
 
 
-async def test_household_create_join_and_digital_family(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_household_create_join_and_digital_family(runtime, client) -> None:
     grandma = Person(client, "Bà Lan")
     await grandma.onboard()
     await grandma.say("gia dinh so")
@@ -299,7 +299,7 @@ async def test_household_create_join_and_digital_family(runtime, client) -> None
     assert "✓ Đã là Gia đình số" in grandma.text
 
 
-async def test_group_session_of_eight_updates_all_records(runtime, client) -> None:  # type: ignore[no-untyped-def]
+async def test_group_session_of_eight_updates_all_records(runtime, client) -> None:
     mentor, _ = await make_mentor(runtime, client)
     for n in range(8):
         await mentor.say("menu")

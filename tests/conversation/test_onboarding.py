@@ -13,12 +13,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-async def stored(chat) -> User | None:  # type: ignore[no-untyped-def]
+async def stored(chat) -> User | None:
     async with chat.runtime.db.sessions() as session:
         return await session.scalar(select(User).where(User.external_id == chat.user))
 
 
-async def test_happy_path_reaches_menu_with_everything_stored(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_happy_path_reaches_menu_with_everything_stored(chat) -> None:
     await chat.send("/start")
     assert "Xin chào" in chat.replies[0].text
     assert chat.screen == "onboarding.consent"
@@ -48,7 +48,7 @@ async def test_happy_path_reaches_menu_with_everything_stored(chat) -> None:  # 
     assert tdp is not None and tdp.number == 5
 
 
-async def test_not_now_stores_nothing_personal_and_still_reaches_menu(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_not_now_stores_nothing_personal_and_still_reaches_menu(chat) -> None:
     await chat.send("/start")
     await chat.send("để sau")
     assert chat.screen == "menu"
@@ -58,7 +58,7 @@ async def test_not_now_stores_nothing_personal_and_still_reaches_menu(chat) -> N
     assert (user.consent_at, user.display_name, user.age_band, user.tdp_id) == (None, None, None, None)
 
 
-async def test_tdp_from_list_pages_and_unknown(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_tdp_from_list_pages_and_unknown(chat) -> None:
     await chat.send("/start")
     await chat.send("1")
     await chat.send("bo qua")
@@ -87,7 +87,7 @@ ONBOARDING_STEPS = [
     ("menu", "menu"), ("0", "menu"), ("Menu", "menu"), ("quay lại", "back"), ("quay lai", "back"),
     ("trợ giúp", "help"), ("tro giup", "help"), ("hủy", "menu"), ("thoát", "menu"), ("thoat", "menu"),
 ])
-async def test_global_words_work_in_every_onboarding_state(chat, screen, answers, word, expected) -> None:  # type: ignore[no-untyped-def]
+async def test_global_words_work_in_every_onboarding_state(chat, screen, answers, word, expected) -> None:
     await chat.send("/start")
     for answer in answers:
         await chat.send(answer)
@@ -105,7 +105,7 @@ async def test_global_words_work_in_every_onboarding_state(chat, screen, answers
         assert chat.screen in (previous, "menu")
 
 
-async def test_back_goes_to_previous_question(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_back_goes_to_previous_question(chat) -> None:
     await chat.send("/start")
     await chat.send("đồng ý")
     await chat.send("Lan")
@@ -115,7 +115,7 @@ async def test_back_goes_to_previous_question(chat) -> None:  # type: ignore[no-
     assert chat.screen == "onboarding.age"
 
 
-async def test_unknown_input_offers_closest_options_and_menu(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_input_offers_closest_options_and_menu(chat) -> None:
     await chat.send("/start")
     await chat.send("đồng ý")
     await chat.send("Lan")
@@ -126,7 +126,7 @@ async def test_unknown_input_offers_closest_options_and_menu(chat) -> None:  # t
     assert chat.screen == "onboarding.ward"
 
 
-async def test_settings_changes_name_and_tdp(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_settings_changes_name_and_tdp(chat) -> None:
     await chat.onboard()
     await chat.send("cai dat")
     assert chat.screen == "settings"
@@ -139,7 +139,7 @@ async def test_settings_changes_name_and_tdp(chat) -> None:  # type: ignore[no-u
     assert "Ông Hùng" in chat.text
 
 
-async def test_language_switch_to_english(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_language_switch_to_english(chat) -> None:
     await chat.onboard()
     await chat.send("cài đặt")
     await chat.send("ngon ngu")
@@ -149,7 +149,7 @@ async def test_language_switch_to_english(chat) -> None:  # type: ignore[no-unty
     assert "Hello Bà Lan" in chat.text
 
 
-async def test_delete_my_data_removes_the_person(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_delete_my_data_removes_the_person(chat) -> None:
     await chat.onboard()
     await chat.send("cai dat")
     await chat.send("xoa du lieu cua toi")

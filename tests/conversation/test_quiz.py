@@ -42,12 +42,12 @@ def test_draw_is_ten_distinct_questions_from_the_bank_with_shuffled_options() ->
     assert shuffled > 0
 
 
-async def current_attempt(chat) -> QuizAttempt:  # type: ignore[no-untyped-def]
+async def current_attempt(chat) -> QuizAttempt:
     async with chat.runtime.db.sessions() as session:
         return await session.scalar(select(QuizAttempt).order_by(QuizAttempt.id.desc()))
 
 
-async def answer_all(chat, *, wrong: int = 0, style: str = "number") -> None:  # type: ignore[no-untyped-def]
+async def answer_all(chat, *, wrong: int = 0, style: str = "number") -> None:
     """Answers the rest of the open quiz, the first `wrong` answers wrong, typed in `style`."""
     while chat.screen == "quiz.question":
         attempt = await current_attempt(chat)
@@ -72,7 +72,7 @@ async def answer_all(chat, *, wrong: int = 0, style: str = "number") -> None:  #
         assert question.explanation.strip()[:30] in feedback.text
 
 
-async def start_quiz(chat, topic: str = "vneid") -> None:  # type: ignore[no-untyped-def]
+async def start_quiz(chat, topic: str = "vneid") -> None:
     await chat.send("menu")
     await chat.send("lam bai kiem tra")
     assert chat.screen == "quiz.intro"
@@ -84,7 +84,7 @@ async def start_quiz(chat, topic: str = "vneid") -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("style", ["number", "letter", "button", "words"])
-async def test_answers_by_number_letter_button_and_words(chat, style) -> None:  # type: ignore[no-untyped-def]
+async def test_answers_by_number_letter_button_and_words(chat, style) -> None:
     await chat.onboard()
     await start_quiz(chat, "antoan")
     await answer_all(chat, style=style)
@@ -93,7 +93,7 @@ async def test_answers_by_number_letter_button_and_words(chat, style) -> None:  
 
 
 @pytest.mark.parametrize("word,expected", [("dung", 0), ("Đúng", 0), ("sai", 1), ("sai roi", 1), ("b", 1)])
-async def test_true_false_answered_with_words(chat, word, expected) -> None:  # type: ignore[no-untyped-def]
+async def test_true_false_answered_with_words(chat, word, expected) -> None:
     await chat.onboard()
     await start_quiz(chat, "vneid")
     truefalse = [q for q in shipped_content().questions["vneid"] if q.kind == "truefalse"]
@@ -113,7 +113,7 @@ async def test_true_false_answered_with_words(chat, word, expected) -> None:  # 
     assert "Đúng rồi" in chat.replies[0].text
 
 
-async def test_fail_review_retry_then_pass_gives_one_certificate(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_fail_review_retry_then_pass_gives_one_certificate(chat) -> None:
     await chat.onboard(name="Nguyễn Thị Hồng Nhung")
     await start_quiz(chat)
     await answer_all(chat, wrong=3)
@@ -149,7 +149,7 @@ async def test_fail_review_retry_then_pass_gives_one_certificate(chat) -> None: 
         assert await session.scalar(select(func.count()).select_from(Certificate)) == 1
 
 
-async def test_overall_certificate_after_the_four_core_topics(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_overall_certificate_after_the_four_core_topics(chat) -> None:
     await chat.onboard()
     for topic in ["vneid", "dichvucong", "thanhtoan", "antoan"]:
         await start_quiz(chat, topic)
@@ -165,7 +165,7 @@ async def test_overall_certificate_after_the_four_core_topics(chat) -> None:  # 
     assert chat.replies[0].screen == "certificate" and chat.replies[0].document is not None
 
 
-async def test_quiz_can_be_left_and_resumed(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_quiz_can_be_left_and_resumed(chat) -> None:
     await chat.onboard()
     await start_quiz(chat)
     await chat.send("1")
@@ -179,7 +179,7 @@ async def test_quiz_can_be_left_and_resumed(chat) -> None:  # type: ignore[no-un
     assert "Câu 3/10" in chat.last.text
 
 
-async def test_no_certificate_without_consent(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_no_certificate_without_consent(chat) -> None:
     await chat.send("/start")
     await chat.send("de sau")
     await start_quiz(chat)
@@ -189,7 +189,7 @@ async def test_no_certificate_without_consent(chat) -> None:  # type: ignore[no-
         assert await session.scalar(select(func.count()).select_from(Certificate)) == 0
 
 
-async def test_verify_page_genuine_revoked_and_invalid(chat, client) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_page_genuine_revoked_and_invalid(chat, client) -> None:
     await chat.onboard(name="Trần Văn Bình")
     await start_quiz(chat, "antoan")
     await answer_all(chat)
@@ -215,7 +215,7 @@ async def test_verify_page_genuine_revoked_and_invalid(chat, client) -> None:  #
     assert audit.target == code and audit.detail == "cấp nhầm người"
 
 
-def test_cli_verify_and_revoke(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_verify_and_revoke(tmp_path, monkeypatch) -> None:
     import asyncio
 
     from typer.testing import CliRunner
@@ -253,7 +253,7 @@ def test_cli_verify_and_revoke(tmp_path, monkeypatch) -> None:  # type: ignore[n
     assert result.exit_code == 0 and "đã thu hồi" in result.output and "nhập sai tên" in result.output
 
 
-async def test_a_certificate_needs_a_measured_pass(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_certificate_needs_a_measured_pass(runtime) -> None:
     """A score typed in without the questions (as group sessions once recorded) earns nothing."""
     from datetime import datetime
 

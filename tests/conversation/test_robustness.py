@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,8 +22,8 @@ OPTIONS = st.one_of(st.sampled_from(["menu", "back", "help", "cancel", "again", 
                                      "w1", "t1", "more", "yes", "no"]), st.text(max_size=20))
 
 
-def screens_with_data() -> list[tuple[str, dict]]:
-    data = {"lesson.step": {"lesson": "vneid-1", "step": 1}, "lesson.practice": {"lesson": "vneid-1"},
+def screens_with_data() -> list[tuple[str, dict[str, Any]]]:
+    data: dict[str, dict[str, Any]] = {"lesson.step": {"lesson": "vneid-1", "step": 1}, "lesson.practice": {"lesson": "vneid-1"},
             "lesson.check": {"lesson": "vneid-1"}, "lesson.done": {"lesson": "vneid-1"},
             "topic.lessons": {"topic": "vneid"}, "quiz.intro": {"topic": "antoan"}}
     return [(name, data.get(name, {})) for name in sorted(build_flow().screens)]
@@ -30,7 +31,7 @@ def screens_with_data() -> list[tuple[str, dict]]:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-async def test_any_input_on_any_screen_gets_a_reply_with_a_way_on(runtime, data) -> None:  # type: ignore[no-untyped-def]
+async def test_any_input_on_any_screen_gets_a_reply_with_a_way_on(runtime, data) -> None:
     screen, screen_data = data.draw(st.sampled_from(screens_with_data()))
     text = data.draw(TEXTS)
     option = data.draw(st.one_of(st.none(), OPTIONS))

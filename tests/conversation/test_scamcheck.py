@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 import shutil
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from rapidfuzz import fuzz
 
+from bench import scamcheck
 from bot.scams import (
     CONTENT_DIR,
     WORDS,
@@ -29,8 +29,6 @@ from bot.scams.practice import blind_pass_rates
 from bot.scams.text import fold
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
-import scamcheck  # noqa: E402
 
 SET = yaml.safe_load((ROOT / "tests" / "data" / "scam_messages.yaml").read_text(encoding="utf-8"))["messages"]
 VERDICT_WORDS = ("Nguy hiểm", "Đáng ngờ", "Chưa thấy dấu hiệu lừa")

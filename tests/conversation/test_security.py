@@ -42,7 +42,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-async def make_admin(runtime, user: str = "9001") -> Chat:  # type: ignore[no-untyped-def]
+async def make_admin(runtime, user: str = "9001") -> Chat:
     """A Telegram ward admin who is also an approved Đại sứ số."""
     admin = Chat(runtime, user=user, channel="telegram")
     await admin.onboard(name="Cán bộ Hà")
@@ -61,7 +61,7 @@ async def link_code(chat: Chat) -> str:
     return chat.code()
 
 
-async def forge(runtime, chat: Chat, screen: str) -> None:  # type: ignore[no-untyped-def]
+async def forge(runtime, chat: Chat, screen: str) -> None:
     """Puts the person behind `chat` on `screen` with a button "x", as a stale state or forged tap would."""
     async with runtime.db.transaction() as session:
         identity = await session.scalar(select(User).where(User.channel == chat.channel, User.external_id == chat.user))
@@ -72,7 +72,7 @@ async def forge(runtime, chat: Chat, screen: str) -> None:  # type: ignore[no-un
                                       "options": [{"id": "x", "label": "x"}, {"id": "confirm", "label": "ok"}]}))
 
 
-async def test_a_web_visitor_redeeming_an_admins_link_code_gets_no_staff_rights(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_web_visitor_redeeming_an_admins_link_code_gets_no_staff_rights(runtime) -> None:
     admin = await make_admin(runtime)
     code = await link_code(admin)
     visitor = Chat(runtime)
@@ -96,7 +96,7 @@ async def test_a_web_visitor_redeeming_an_admins_link_code_gets_no_staff_rights(
 
 
 async def test_every_guarded_screen_refuses_a_resident_a_web_visitor_and_a_web_visitor_linked_to_an_admin(
-        runtime) -> None:  # type: ignore[no-untyped-def]
+        runtime) -> None:
     flow = build_flow()
     guarded = {name: screen.requires for name, screen in flow.screens.items() if screen.requires is not None}
     reaching_others = {name for name in flow.screens if name.startswith(("staff.", "broadcast.", "mentor."))}
@@ -128,7 +128,7 @@ async def test_every_guarded_screen_refuses_a_resident_a_web_visitor_and_a_web_v
                       f"web:{linked.user}": len(guarded)}
 
 
-async def test_a_linked_web_account_deletes_and_unlinks_only_itself(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_linked_web_account_deletes_and_unlinks_only_itself(runtime) -> None:
     admin = await make_admin(runtime)
     visitor = Chat(runtime)
     await visitor.send("/start")
@@ -160,7 +160,7 @@ async def test_a_linked_web_account_deletes_and_unlinks_only_itself(runtime) -> 
         assert await session.scalar(select(User.display_name).where(User.external_id == "9001")) == "Cán bộ Hà"
 
 
-async def test_the_web_account_never_holds_the_person(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_the_web_account_never_holds_the_person(runtime) -> None:
     """Asked on the web, redeemed on Telegram: Telegram still holds the learning, so the web can let go."""
     visitor = Chat(runtime)
     await visitor.onboard(name="Bà Tư")
@@ -176,7 +176,7 @@ async def test_the_web_account_never_holds_the_person(runtime) -> None:  # type:
     assert web.merged_into_id == tg.id and tg.merged_into_id is None and tg.display_name == "Bà Tư"
 
 
-async def test_codes_carry_40_bits_are_stored_as_digests_and_work_once(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_codes_carry_40_bits_are_stored_as_digests_and_work_once(runtime) -> None:
     assert codes.LENGTH * math.log2(len(codes.ALPHABET)) >= 40
     async with runtime.db.transaction() as session:
         code = await codes.issue(session, "approval", created_by="test")
@@ -202,13 +202,13 @@ async def test_codes_carry_40_bits_are_stored_as_digests_and_work_once(runtime) 
     assert "không đúng" in second.text  # single use
 
 
-async def test_guessing_from_fresh_web_ids_is_held_to_a_few_guesses(runtime, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_guessing_from_fresh_web_ids_is_held_to_a_few_guesses(runtime, backend, monkeypatch) -> None:
     admin = await make_admin(runtime)
     live = await link_code(admin)
     evaluated = 0
     look_up = codes.look_up
 
-    async def counted(session, text):  # type: ignore[no-untyped-def]
+    async def counted(session, text):
         nonlocal evaluated
         evaluated += 1
         return await look_up(session, text)
@@ -234,7 +234,7 @@ async def test_guessing_from_fresh_web_ids_is_held_to_a_few_guesses(runtime, bac
     assert "Đã liên kết" in latecomer.text
 
 
-async def test_the_mentor_offline_form_refuses_a_bad_phone_and_a_second_registration(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_the_mentor_offline_form_refuses_a_bad_phone_and_a_second_registration(runtime) -> None:
     mentor = await make_admin(runtime)
     for attempt in range(2):
         await mentor.send("menu")
@@ -272,7 +272,7 @@ def test_report_cells_typed_by_people_are_never_formulas(tmp_path: Path) -> None
     assert values and all(kind == "s" for _, kind in values), values
 
 
-async def test_a_crashed_workers_claims_are_recovered_within_a_minute(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_crashed_workers_claims_are_recovered_within_a_minute(runtime) -> None:
     chat = Chat(runtime, user="8080", channel="telegram")
     await chat.send("/start")
     async with runtime.db.transaction() as session:
@@ -281,14 +281,14 @@ async def test_a_crashed_workers_claims_are_recovered_within_a_minute(runtime) -
                                   claimed_at=datetime.now(UTC) - timedelta(seconds=61)))
     sent: list[str] = []
 
-    async def deliver(channel: str, external_id: str, reply, priority: int) -> str:  # type: ignore[no-untyped-def]
+    async def deliver(channel: str, external_id: str, reply, priority: int) -> str:
         sent.append(external_id)
         return "sent"
 
     assert await OutboxWorker(runtime.db, deliver).run_once() == 1 and sent == ["8080"]
 
 
-async def test_odd_characters_never_break_a_turn(client, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_odd_characters_never_break_a_turn(client, runtime) -> None:
     user = uuid.uuid4().hex
     for raw in ('{"user_id": "%s", "text": "/start"}', '{"user_id": "%s", "text": "t\\u00f4i\\u0000 t\\u00ean"}',
                 '{"user_id": "%s", "text": "x\\ud800y"}', '{"user_id": "%s", "text": "\\udfff"}',
@@ -305,7 +305,7 @@ async def test_odd_characters_never_break_a_turn(client, runtime) -> None:  # ty
     assert all("\x00" not in name for name in names)
 
 
-async def test_progress_still_merges_when_accounts_link(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_progress_still_merges_when_accounts_link(runtime) -> None:
     admin = await make_admin(runtime)
     visitor = Chat(runtime)
     await visitor.send("/start")
@@ -324,7 +324,7 @@ async def test_progress_still_merges_when_accounts_link(runtime) -> None:  # typ
     assert owner == admin_id
 
 
-async def test_web_requests_are_limited_per_client_address(client, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_web_requests_are_limited_per_client_address(client, runtime) -> None:
     runtime.settings.web_address_limit = 3
 
     async def post(forwarded: str | None = None) -> int:
@@ -341,7 +341,7 @@ async def test_web_requests_are_limited_per_client_address(client, runtime) -> N
     assert [await post("198.51.100.7") for _ in range(4)] == [200, 200, 200, 429]
 
 
-async def test_silent_web_visitors_who_never_took_part_are_forgotten(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_silent_web_visitors_who_never_took_part_are_forgotten(runtime) -> None:
     from bot.app.jobs import forget_visitors
 
     passer_by, learner = Chat(runtime), Chat(runtime)

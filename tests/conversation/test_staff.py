@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -25,7 +26,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def seed(runtime) -> dict[str, int]:
     """Ten people; the comment on each says which audiences must contain them."""
     async with runtime.db.transaction() as session:
         hd = await session.scalar(select(Ward).where(Ward.code == "hung-dao"))
@@ -33,7 +34,7 @@ async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
         t5 = await session.scalar(select(Tdp).where(Tdp.ward_id == hd.id, Tdp.number == 5))
         t6 = await session.scalar(select(Tdp).where(Tdp.ward_id == hd.id, Tdp.number == 6))
         a1 = await session.scalar(select(Tdp).where(Tdp.ward_id == aq.id, Tdp.number == 1))
-        people = {
+        people: dict[str, tuple[str, Ward, Tdp | None, dict[str, Any]]] = {
             "lan": ("telegram", hd, t5, {}),                          # all, ward hd, tdp 5, learner, uncertified
             "hung": ("zalo", hd, t5, {}),                              # + certified (below)
             "mai": ("telegram", hd, t6, {}),                           # mentor (below)
@@ -61,14 +62,14 @@ async def seed(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return ids
 
 
-async def names(runtime, audience: Audience, scope: int | None = None) -> set[str]:  # type: ignore[no-untyped-def]
+async def names(runtime, audience: Audience, scope: int | None = None) -> set[str]:
     async with runtime.db.sessions() as session:
         query = await recipients_query(session, audience, scope)
         ids = list(await session.scalars(query))
         return set(await session.scalars(select(User.external_id).where(User.id.in_(ids))))
 
 
-async def test_audiences_select_exactly_the_right_people(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_audiences_select_exactly_the_right_people(runtime) -> None:
     ids = await seed(runtime)
     everyone = {"lan", "hung", "mai", "ba", "started", "staff", "web"}
     assert await names(runtime, Audience.parse("all")) == everyone
@@ -91,7 +92,7 @@ async def test_audiences_select_exactly_the_right_people(runtime) -> None:  # ty
             Audience.parse(bad)
 
 
-async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:
     await seed(runtime)
     async with runtime.db.transaction() as session:
         broadcast = await service.create(session, actor=Actor("telegram:1", "test"), text="Lớp học VNeID 8h sáng thứ Bảy tại nhà văn hóa.",
@@ -105,10 +106,11 @@ async def test_broadcast_rows_written_once_with_stop_footer(runtime) -> None:  #
     async with runtime.db.transaction() as session:
         assert await service.cancel(session, broadcast.id, Actor("telegram:1", "test")) == 5
         state = await service.status(session, broadcast.id)
+    assert state is not None
     assert state.counts["queued"] == 0 and state.broadcast.status == "cancelled"
 
 
-async def test_tdp_leader_cannot_reach_other_tdps(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_tdp_leader_cannot_reach_other_tdps(runtime) -> None:
     ids = await seed(runtime)
     async with runtime.db.transaction() as session:
         with pytest.raises(service.BroadcastRefused):
@@ -143,7 +145,7 @@ def test_schedule_parsing_and_quiet_hours() -> None:
     assert local(outside_quiet_hours(early, urgent=False)) == "2026-11-24 07:00"
 
 
-async def test_non_staff_cannot_broadcast_and_the_attempt_is_audited(chat) -> None:  # type: ignore[no-untyped-def]
+async def test_non_staff_cannot_broadcast_and_the_attempt_is_audited(chat) -> None:
     await chat.onboard()
     await chat.send("menu")
     assert "Cán bộ phường" not in chat.labels()
@@ -161,7 +163,7 @@ async def test_non_staff_cannot_broadcast_and_the_attempt_is_audited(chat) -> No
             AuditEntry.via == "screen:broadcast.compose")) == 1
 
 
-async def test_web_chat_never_has_staff_rights(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_web_chat_never_has_staff_rights(runtime) -> None:
     from bot.people.roles import is_staff
 
     user = User(channel="web", external_id="x", role="admin")
@@ -169,10 +171,10 @@ async def test_web_chat_never_has_staff_rights(runtime) -> None:  # type: ignore
     assert is_staff(User(channel="telegram", external_id="9", role="staff"), runtime.settings)
 
 
-async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:
     await seed(runtime)
 
-    async def say(text: str | None = None, option: str | None = None):  # type: ignore[no-untyped-def]
+    async def say(text: str | None = None, option: str | None = None):
         return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
 
     await say("menu")
@@ -193,7 +195,7 @@ async def test_staff_broadcast_in_chat_with_preview_count(runtime) -> None:  # t
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
 
 
-async def test_a_form_step_whose_earlier_answers_are_gone_leads_home(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_form_step_whose_earlier_answers_are_gone_leads_home(runtime) -> None:
     """A state saved by an older version (or forged) without the text to send: a word and the menu, no crash."""
     await seed(runtime)
     async with runtime.db.transaction() as session:
@@ -206,7 +208,7 @@ async def test_a_form_step_whose_earlier_answers_are_gone_leads_home(runtime) ->
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
 
 
-async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None:
     from bot.db.network import HelpRequest
 
     ids = await seed(runtime)
@@ -229,7 +231,7 @@ async def test_reminders_for_help_requests_and_report_deadlines(runtime) -> None
     assert any("Quý IV/2026" in t and "15/12/2026" in t for t in texts)
 
 
-def test_cli_admin_add_and_audit(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_admin_add_and_audit(tmp_path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app
@@ -247,13 +249,13 @@ def test_cli_admin_add_and_audit(tmp_path, monkeypatch) -> None:  # type: ignore
     assert "role.change" in result.output and "zalo:777" in result.output
 
 
-async def test_admin_gives_a_tdp_leader_role_in_chat(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_admin_gives_a_tdp_leader_role_in_chat(runtime) -> None:
     async with runtime.db.transaction() as session:
         ward = await session.scalar(select(Ward).where(Ward.code == "hung-dao"))
         session.add(User(channel="telegram", external_id="boss", role="admin", ward_id=ward.id, state="menu",
                          state_data={}))
 
-    async def say(text: str, who: str = "boss"):  # type: ignore[no-untyped-def]
+    async def say(text: str, who: str = "boss"):
         return await runtime.engine.handle(Incoming("telegram", who, None, text=text))
 
     await say("menu")
@@ -273,12 +275,12 @@ async def test_admin_gives_a_tdp_leader_role_in_chat(runtime) -> None:  # type: 
     assert replies[-1].options[0].label == "Cán bộ phường"
 
 
-async def test_staff_get_the_quarterly_report_in_chat(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_get_the_quarterly_report_in_chat(runtime) -> None:
     from openpyxl import load_workbook
 
     await seed(runtime)
 
-    async def say(text: str):  # type: ignore[no-untyped-def]
+    async def say(text: str):
         return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text))
 
     await say("menu")

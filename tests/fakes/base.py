@@ -9,8 +9,9 @@ silently), and records every call so tests can assert what was sent and how
 fast.
 
 :class:`FakeBotServer` is the transport-independent part: server lifecycle,
-request plumbing, call recording, webhook delivery, pacing measurements; the
-failure injection comes from :class:`~tests.fakes.failures.FailureInjection`.
+request plumbing, call recording, the getUpdates queue, webhook delivery,
+pacing measurements; the failure injection comes from
+:class:`~tests.fakes.failures.FailureInjection`.
 Subclasses register their methods and say how their envelope, chat ids and
 webhook header look.
 """
@@ -22,7 +23,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from aiohttp import ClientSession, ClientTimeout, web
 
@@ -59,6 +60,7 @@ class FakeBotServer(FailureInjection):
         self.deliveries: list[Delivery] = []
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
+        self._updates: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
         self._changed = asyncio.Event()
@@ -101,7 +103,7 @@ class FakeBotServer(FailureInjection):
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeBotServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -212,6 +214,19 @@ class FakeBotServer(FailureInjection):
         event = self._changed
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+    # ---- updates for getUpdates ------------------------------------------------------
+
+    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update for getUpdates; returns it as queued."""
+        self._updates.append(update)
+        self._notify()
+        return update
+
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Queued updates not yet taken (Zalo) or confirmed by a getUpdates offset (Telegram)."""
+        return list(self._updates)
 
     # ---- webhook delivery ------------------------------------------------------------
 

@@ -101,7 +101,6 @@ class FakeTelegramServer(TelegramUpdates, TelegramMessages, FakeBotServer):
         self.allowed_updates: list[str] | None = None
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
-        self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._chats: dict[int, dict[str, Any]] = {}
         self._users: dict[int, dict[str, Any]] = {}
@@ -131,10 +130,6 @@ class FakeTelegramServer(TelegramUpdates, TelegramMessages, FakeBotServer):
             "logOut": self._log_out,
         }.items():
             self._register(name, handler)
-
-    async def __aenter__(self) -> FakeTelegramServer:
-        await self.start()
-        return self
 
     # ---- normalisation ---------------------------------------------------------------
 

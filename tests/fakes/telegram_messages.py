@@ -12,7 +12,7 @@ import copy
 import re
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -51,6 +51,11 @@ class TelegramMessages:
     _messages: dict[tuple[int, int], dict[str, Any]]
     _callbacks: dict[str, bool]
     _file_ids: dict[str, UploadedFile | str]
+
+    if TYPE_CHECKING:  # defined by FakeTelegramServer and FakeBotServer
+        def _chat(self, chat_id: int) -> dict[str, Any]: ...
+        def _new_message_id(self, chat_id: int) -> int: ...
+        def _gate(self, call: Call) -> None: ...
 
     def _require_chat(self, call: Call) -> int:
         chat_id = call.params.get("chat_id")
@@ -204,7 +209,7 @@ class TelegramMessages:
         source: UploadedFile | str = upload if upload is not None else str(ref)
         file_id, unique = self._new_file_id("AgAC", source)
         size = upload.size if upload is not None else None
-        photo = [
+        photo: list[dict[str, Any]] = [
             {"file_id": f"{file_id}{suffix}", "file_unique_id": f"{unique}{suffix}", "width": w, "height": w,
              **({"file_size": size} if size is not None and suffix == "" else {})}
             for suffix, w in (("_s", 90), ("_m", 320), ("", 800))

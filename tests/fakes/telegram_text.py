@@ -43,12 +43,12 @@ def parse_html(text: str) -> str:
         if char == "&":
             m = _HTML_ENTITY_RE.match(text, i)
             # Only numeric entities and &lt; &gt; &amp; &quot; are decoded; the rest stay literal.
-            decoded = html.unescape(m.group(0)) if m else None
-            named_ok = m is not None and (m.group(1).startswith("#") or m.group(1) in ("lt", "gt", "amp", "quot"))
-            if m and named_ok and decoded != m.group(0):
-                out.append(decoded)
-                i = m.end()
-                continue
+            if m is not None and (m.group(1).startswith("#") or m.group(1) in ("lt", "gt", "amp", "quot")):
+                decoded = html.unescape(m.group(0))
+                if decoded != m.group(0):
+                    out.append(decoded)
+                    i = m.end()
+                    continue
             out.append(char)
             i += 1
             continue
@@ -57,9 +57,9 @@ def parse_html(text: str) -> str:
             if m is None:
                 if text.startswith("</", i):
                     raise _entities_error(f"Unexpected end tag at byte offset {_byte_offset(text, i)}")
-                name = re.match(r"<([^\s<>/]*)", text[i:])
+                start = re.match(r"<([^\s<>/]*)", text[i:])
                 raise _entities_error(
-                    f'Unsupported start tag "{name.group(1) if name else ""}" at byte offset {_byte_offset(text, i)}'
+                    f'Unsupported start tag "{start.group(1) if start else ""}" at byte offset {_byte_offset(text, i)}'
                 )
             closing, name, attrs = m.group(1), m.group(2).lower(), m.group(3) or ""
             if closing:

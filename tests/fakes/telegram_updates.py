@@ -13,7 +13,7 @@ import asyncio
 import copy
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -41,6 +41,17 @@ class TelegramUpdates:
     _messages: dict[tuple[int, int], dict[str, Any]]
     _callbacks: dict[str, bool]
     _poller: tuple[asyncio.Future[None], web.Request] | None
+    _closing: bool
+    _changed: asyncio.Event
+
+    if TYPE_CHECKING:  # defined by FakeTelegramServer and FakeBotServer
+        def add_chat(self, user_id: int, first_name: str = ..., **user_fields: Any) -> dict[str, Any]: ...
+        def _chat(self, chat_id: int) -> dict[str, Any]: ...
+        def _new_message_id(self, chat_id: int) -> int: ...
+        def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None: ...
+        def last_bot_message(self, chat_id: int) -> dict[str, Any] | None: ...
+        def _gate(self, call: Call) -> None: ...
+        def _notify(self) -> None: ...
 
     def _take_update_id(self, update_id: int | None = None) -> int:
         if update_id is None:
@@ -137,11 +148,6 @@ class TelegramUpdates:
         """Queue a button press for getUpdates; returns the update."""
         return self.push_update(self.make_callback_update(user_id, data, message_id, **kwargs))
 
-    @property
-    def pending_updates(self) -> list[dict[str, Any]]:
-        """Queued updates not yet confirmed by a getUpdates offset."""
-        return list(self._updates)
-
     # ---- long polling ----------------------------------------------------------------
 
     def _confirm(self, offset: int) -> None:
@@ -195,7 +201,7 @@ class TelegramUpdates:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return []
-                waiter = asyncio.ensure_future(self._changed.wait())
+                waiter: asyncio.Future[Any] = asyncio.ensure_future(self._changed.wait())
                 try:
                     await asyncio.wait({waiter, me}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
                 finally:

@@ -78,7 +78,6 @@ class FakeZaloServer(FakeBotServer):
         self.mirror_error_status = mirror_error_status
         self.webhook_envelope = webhook_envelope
         self.webhook_updated_at = _now_ms()
-        self._updates: list[dict[str, Any]] = []
         for name, handler in {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -91,10 +90,6 @@ class FakeZaloServer(FakeBotServer):
             "sendChatAction": self._send_chat_action,
         }.items():
             self._register(name, handler)
-
-    async def __aenter__(self) -> FakeZaloServer:
-        await self.start()
-        return self
 
     # ---- envelope --------------------------------------------------------------------
 
@@ -180,19 +175,9 @@ class FakeZaloServer(FakeBotServer):
         """Build a ``message.unsupported.received`` update (content withheld by Zalo)."""
         return {"event_name": _EVENT_UNSUPPORTED, "message": self._message(user_id, display_name, message_id, None)}
 
-    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
-        """Queue an update for getUpdates (each call returns one, oldest first)."""
-        self._updates.append(update)
-        self._notify()
-        return update
-
     def push_text(self, user_id: Any, text: str, display_name: str = "Bà Lan", **kwargs: Any) -> dict[str, Any]:
         """Queue a text message from ``user_id``; returns the update."""
         return self.push_update(self.make_text_update(user_id, text, display_name, **kwargs))
-
-    @property
-    def pending_updates(self) -> list[dict[str, Any]]:
-        return list(self._updates)
 
     # ---- validation helpers ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ import unicodedata
 import pytest
 from PIL import Image
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from bot.quiz import codes
 from bot.quiz.codes import ALPHABET, is_well_signed, new_code, normalize
@@ -245,9 +246,13 @@ def test_pdf_page_and_metadata(sample_pdf):
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape
     meta = reader.metadata
+    assert meta is not None and meta.title is not None
     assert "Nguyễn Thị Hồng Nhung" in meta.title
     assert meta.author == SAMPLE.issuer
-    fonts = reader.pages[0]["/Resources"]["/Font"].get_object()
+    resources = reader.pages[0]["/Resources"]
+    assert isinstance(resources, DictionaryObject)
+    fonts = resources["/Font"].get_object()
+    assert isinstance(fonts, DictionaryObject)
     names = sorted(str(f.get_object()["/BaseFont"]) for f in fonts.values())
     assert names and all("DejaVu" in n for n in names), names  # embedded, no core fonts
 

@@ -13,7 +13,7 @@ from bot.db.models import Base
 from tests.conftest import PgSchema
 
 
-def _upgrade_and_diff(connection) -> list:  # type: ignore[no-untyped-def]
+def _upgrade_and_diff(connection) -> list:
     config = alembic_config("sqlite://")
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
@@ -21,7 +21,7 @@ def _upgrade_and_diff(connection) -> list:  # type: ignore[no-untyped-def]
     return compare_metadata(context, Base.metadata)
 
 
-async def test_sqlite_migrations_match_models(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_sqlite_migrations_match_models(tmp_path) -> None:
     from bot.db.session import Database
 
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
@@ -46,7 +46,7 @@ async def test_postgres_migrations_match_models() -> None:
         await schema.drop()
 
 
-def test_cli_upgrade_creates_database_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_upgrade_creates_database_file(tmp_path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app
@@ -67,7 +67,7 @@ def test_cli_upgrade_creates_database_file(tmp_path, monkeypatch) -> None:  # ty
     ({"CERT_SIGNING_KEY": "x" * 32, "BOT_ADMINS": "telegram-123"}, "Setting BOT_ADMINS is invalid"),
     ({"CERT_SIGNING_KEY": "x" * 32, "TELEGRAM_WEBHOOK_SECRET": "bad secret!"}, "Setting TELEGRAM_WEBHOOK_SECRET"),
 ])
-def test_bad_settings_stop_start_up_with_one_line(tmp_path, monkeypatch, env, expected) -> None:  # type: ignore[no-untyped-def]
+def test_bad_settings_stop_start_up_with_one_line(tmp_path, monkeypatch, env, expected) -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app

@@ -58,19 +58,19 @@ async def sending(tmp_path: Path, people: int) -> AsyncIterator[tuple]:
         assert tg.rejected == [] and tg.violations == []
 
 
-async def queue(runtime, text: str = "Lớp học VNeID sáng thứ Bảy.", at: datetime | None = None) -> int:  # type: ignore[no-untyped-def]
+async def queue(runtime, text: str = "Lớp học VNeID sáng thứ Bảy.", at: datetime | None = None) -> int:
     async with runtime.db.transaction() as session:
         broadcast = await service.create(session, actor=Actor("test", "test"), text=text, audience=Audience("all"), urgent=True, at=at)
         return broadcast.id
 
 
-async def counts(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def counts(runtime) -> dict[str, int]:
     async with runtime.db.sessions() as session:
         return dict(list(await session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))))
 
 
-async def drain(worker: OutboxWorker, runtime) -> None:  # type: ignore[no-untyped-def]
+async def drain(worker: OutboxWorker, runtime) -> None:
     async with asyncio.timeout(60):
         while (await counts(runtime)).keys() & {"queued", "sending"}:
             await worker.run_once()

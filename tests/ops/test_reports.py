@@ -34,8 +34,8 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 BEFORE, IN, AFTER = utc(2026, 9, 15), utc(2026, 10, 20), utc(2027, 1, 10)
@@ -45,7 +45,7 @@ TOPICS = [("vneid", "VNeID"), ("dichvucong", "Dịch vụ công"), ("thanhtoan",
 
 
 @pytest.fixture
-async def db(backend: str, tmp_path):  # type: ignore[no-untyped-def]
+async def db(backend: str, tmp_path):
     database, schema = await open_database(backend, tmp_path)
     await database.create_all()
     try:
@@ -262,7 +262,7 @@ def test_deadlines() -> None:
     assert due_within(date(2026, 6, 25), 7, {}) == [Deadline("monthly", "Tháng 6/2026", date(2026, 6, 30))]
 
 
-def _table(ws) -> dict[str, list[object]]:  # type: ignore[no-untyped-def]
+def _table(ws) -> dict[str, list[object]]:
     """Column header ('group / header' under a group) → values of the data rows, from the TDP sheet."""
     columns: dict[str, list[object]] = {}
     group = ""
@@ -312,7 +312,7 @@ async def test_workbook_and_chart(db: Database, tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
-def _run(coro):  # type: ignore[no-untyped-def]
+def _run(coro):
     return asyncio.run(coro)
 
 
@@ -338,14 +338,15 @@ def test_cli_exports_a_report_and_audits_it(tmp_path: Path, monkeypatch: pytest.
 
     async def audit(db: Database) -> list[tuple[str, str, str | None]]:
         async with db.sessions() as session:
-            return [tuple(r) for r in await session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target))]
+            rows = await session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target))
+            return [(actor, action, target) for actor, action, target in rows]
 
     assert _run(_with(url, audit)) == [("cli", "report.export", str(out))]
     unknown = CliRunner().invoke(report_app, ["annual", "--year", "2026", "--ward", "nowhere"])
     assert unknown.exit_code == 1 and "nowhere" in unknown.output
 
 
-async def _with(url: str, work):  # type: ignore[no-untyped-def]
+async def _with(url: str, work):
     db = Database(url)
     try:
         return await work(db)

@@ -56,11 +56,11 @@ PEOPLE = 50
 MESSAGES = 8
 
 
-def register_tally(runtime) -> None:  # type: ignore[no-untyped-def]
+def register_tally(runtime) -> None:
     """A screen that appends what was typed to the person's record: a lost or reordered turn shows at once."""
     from bot.core.context import Screen
 
-    async def tally(ctx) -> None:  # type: ignore[no-untyped-def]
+    async def tally(ctx) -> None:
         seen = list(ctx.data.get("seen", []))
         await asyncio.sleep(random.uniform(0, 0.01))  # a turn takes a while: room for an overlap to do harm
         ctx.data["seen"] = [*seen, ctx.text]
@@ -188,7 +188,7 @@ def _emit(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def _child_runtime(config: dict[str, Any], **settings: Any):  # type: ignore[no-untyped-def]
+async def _child_runtime(config: dict[str, Any], **settings: Any):
     from bot.app.runtime import build_runtime
 
     db = pg_database(config["schema"])

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.models import ProcessedUpdate, User
+from bot.db.models import ProcessedUpdate, User, rows_changed
 from bot.db.session import Database
 from bot.db.sqlite import CHECKPOINT_EVERY, _Connection
 
@@ -32,7 +32,7 @@ async def _driver(db: Database) -> _Connection:
 
 
 @pytest.fixture
-async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def db(tmp_path: Path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await database.create_all()
     try:
@@ -51,7 +51,7 @@ async def test_a_write_transaction_takes_no_trip_and_gets_the_same_results(db: D
         await session.flush()  # INSERT … RETURNING: the new id comes back
         assert user.id is not None
         changed = await session.execute(update(User).where(User.channel == "web").values(display_name="Lan"))
-        assert changed.rowcount == 1
+        assert rows_changed(changed) == 1
         rows = (await session.execute(select(User.external_id, User.state_data))).all()
         assert rows == [("a", {"data": {"n": 1}})]
         assert driver._sent == sent  # nothing went to the thread
