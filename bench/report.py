@@ -27,8 +27,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core.i18n import WARD_TZ  # noqa: E402
 from bot.db.session import Database  # noqa: E402
+from bot.text.i18n import WARD_TZ  # noqa: E402
 
 TARGET_SECONDS, TARGET_MB = 5.0, 300.0
 KEY = "bench-signing-key-0123456789"

@@ -14,6 +14,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FILES_DIR = PROJECT_ROOT / "var" / "files"
+"""Files made for people (certificates, exports, QR codes), each person's in their own folder."""
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'bot.db'}"
 _ADMIN_RE = re.compile(r"^(telegram|zalo):[A-Za-z0-9_\-]+$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_\-]{8,256}$")
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     web_address_limit: int = Field(200, ge=1)
     retain_visitors_days: int = Field(7, ge=1, le=365)
+    """Web-chat visitors who never consented nor learned are forgotten after this many silent days."""
+    retain_unconsented_days: int = Field(90, ge=1, le=3650)
+    """Any account that never consented is deleted, with what it learned, after this many silent days."""
+    retain_questions_days: int = Field(180, ge=1, le=3650)
+    """Questions the assistant could not answer are kept this long for staff to grow the FAQ."""
+    retain_help_requests_days: int = Field(365, ge=1, le=3650)
+    """Help requests and their answers are kept this long after they were asked."""
 
     @field_validator("database_url")
     @classmethod

@@ -2,7 +2,8 @@
 
 Residents type their ID number, phone number or an OTP into chats by mistake,
 and HTTP client libraries log URLs that contain the bot token. Every record
-is masked before it is written, whoever logged it.
+is masked before it is written, whoever logged it: secrets here, personal
+numbers by the one masking function the rest of the bot uses too.
 """
 
 from __future__ import annotations
@@ -13,25 +14,23 @@ import re
 import sys
 from datetime import UTC, datetime
 
-_MASKS: list[tuple[re.Pattern[str], str]] = [
+from bot.text.masking import mask as mask_personal_numbers
+
+_SECRETS: list[tuple[re.Pattern[str], str]] = [
     # Bot tokens inside API URLs (Telegram "123:ABC…", Zalo "<id>:<key>").
     (re.compile(r"bot\d+:[A-Za-z0-9_\-]+"), "bot***"),
     (re.compile(r"(?i)(token|secret|key)=([^&\s]+)"), r"\1=***"),
-    # Phone numbers: +84 / 84 / 0 followed by 9 digits, with optional spaces or dots.
-    (re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){9}(?!\d)"), "<phone>"),
-    # Citizen ID numbers (12 digits) and old ID card numbers (9 digits).
-    (re.compile(r"(?<!\d)\d{12}(?!\d)"), "<id-number>"),
-    (re.compile(r"(?<!\d)\d{9}(?!\d)"), "<id-number>"),
-    # One-time codes and other 6-digit codes.
-    (re.compile(r"(?<!\d)\d{6}(?!\d)"), "<code>"),
 ]
 
 
 def mask(text: str) -> str:
-    """'số 0912345678, cccd 001203004567' → 'số <phone>, cccd <id-number>'."""
-    for pattern, replacement in _MASKS:
+    """'số 0912345678, cccd 001203004567, /bot123:ABC/' → 'số <phone>, cccd <id-number>, /bot***/'.
+
+    Secrets first (a token's digits must not be read as a phone number), then personal numbers.
+    """
+    for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
-    return text
+    return mask_personal_numbers(text)
 
 
 class MaskingFilter(logging.Filter):
@@ -66,3 +65,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # logs every update at INFO
+    for name in ("aiosqlite", "sqlalchemy.engine"):  # at DEBUG they log every statement with its parameters
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.config import Settings
-from bot.core.i18n import WARD_TZ, format_short_day, translate
-from bot.db.learning import LessonProgress, QuizAttempt
+from bot.db.learning import LessonProgress, QuizAttempt, UnansweredQuestion
 from bot.db.models import User, Ward, rows_changed
 from bot.db.network import HelpRequest, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
@@ -28,6 +28,7 @@ from bot.outbox.queue import enqueue
 from bot.people.codes import purge_expired
 from bot.people.roles import STAFF_ROLES, TRUSTED_CHANNELS
 from bot.reports.deadlines import due_within
+from bot.text.i18n import WARD_TZ, format_short_day, translate
 
 HELP_REMINDER_AFTER = timedelta(hours=24)
 
@@ -46,7 +47,7 @@ async def remind_help_requests(session: AsyncSession, now: datetime) -> int:
         for user_id in recipients:
             user = await session.get(User, user_id)
             await enqueue(session, user_id, translate(user.locale if user else "vi", "jobs.help_reminder",
-                                                      question=request.question[:200]))
+                                                      question=request.question[:200]), about=request.mentee_id)
         request.reminded_at = now
     return len(due)
 
@@ -87,14 +88,32 @@ async def forget_visitors(session: AsyncSession, settings: Settings, now: dateti
     return rows_changed(result)
 
 
+async def apply_retention(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
+    """Deletes what has been kept as long as the privacy notice says (`retain_*` settings)."""
+    silent = now - timedelta(days=settings.retain_unconsented_days)
+    linked = aliased(User)
+    unconsented = await session.execute(delete(User).where(
+        User.consent_at.is_(None), User.merged_into_id.is_(None), User.role == "learner",
+        ~exists().where(linked.merged_into_id == User.id),  # never a person other accounts are linked to
+        func.coalesce(User.last_seen_at, User.created_at) < silent,
+    ).execution_options(synchronize_session=False))
+    questions = await session.execute(delete(UnansweredQuestion).where(
+        UnansweredQuestion.asked_at < now - timedelta(days=settings.retain_questions_days)))
+    requests = await session.execute(delete(HelpRequest).where(
+        HelpRequest.created_at < now - timedelta(days=settings.retain_help_requests_days)))
+    return {"unconsented accounts": rows_changed(unconsented), "unanswered questions": rows_changed(questions),
+            "help requests": rows_changed(requests)}
+
+
 async def hourly_cleanup(session: AsyncSession, settings: Settings, now: datetime) -> bool:
-    """Expired codes and forgotten visitors, once an hour whatever the number of workers."""
+    """Expired codes, forgotten visitors and the retention periods, once an hour whatever the number of workers."""
     hour = now.strftime("%Y-%m-%dT%H")
     if await session.get(JobRun, ("cleanup", hour)) is not None:
         return False
     session.add(JobRun(name="cleanup", period=hour))
     await purge_expired(session, now)
     await forget_visitors(session, settings, now)
+    await apply_retention(session, settings, now)
     return True
 
 

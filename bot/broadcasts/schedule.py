@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from bot.core.i18n import WARD_TZ
+from bot.text.i18n import WARD_TZ
 
 QUIET_START, QUIET_END = time(21, 0), time(7, 0)
 _FORMS = [

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcasts.audience import Audience, recipients_query
 from bot.broadcasts.schedule import outside_quiet_hours
-from bot.core.i18n import translate
 from bot.db.models import rows_changed
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.people.audit import Actor, record
+from bot.text.i18n import translate
 from bot.units.reference import tdp_by_ref
 
 MAX_TEXT = 1500

@@ -13,8 +13,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from bot.core.i18n import translate
 from bot.core.messages import Option, Reply
+from bot.text.i18n import translate
 
 Measure = Callable[[str], int]
 

@@ -15,6 +15,7 @@ from bot.cli.content import content_app
 from bot.cli.database import db_app
 from bot.cli.faq import faq_app
 from bot.cli.mentors import mentor_app
+from bot.cli.privacy import privacy_app
 from bot.cli.reports import report_app
 from bot.cli.serve import run, worker
 from bot.cli.staff import admin_app, audit
@@ -31,8 +32,9 @@ for command in (run, worker, verify, audit):
     app.command()(command)
 for name, group in (("db", db_app), ("content", content_app), ("certificate", certificate_app), ("faq", faq_app),
                     ("mentor", mentor_app), ("admin", admin_app), ("broadcast", broadcast_app),
-                    ("report", report_app), ("units", units_app), ("demo", demo_app)):
+                    ("report", report_app), ("units", units_app), ("demo", demo_app), ("privacy", privacy_app)):
     app.add_typer(group, name=name)
+app.add_typer(certificate_app, name="certificates", hidden=True)  # `bot certificates revoke` works too
 
 
 def main() -> None:

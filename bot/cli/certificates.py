@@ -15,17 +15,21 @@ certificate_app = typer.Typer(help="Certificates: revoke.", no_args_is_help=True
 def verify(code: str = typer.Argument(..., help="Certificate code, e.g. ABCD-EFGH-JKMN.")) -> None:
     """Check a certificate: genuine, revoked or not valid (exit code 1 when not valid)."""
     from bot.content.loader import load_content
-    from bot.core.i18n import format_day
     from bot.quiz import certificates as certs
+    from bot.text.i18n import format_day
 
     async def work(settings: Settings, database: Database) -> certs.Verification:
         async with database.sessions() as session:
             return await certs.verify(session, settings, code)
 
     result = with_database(work)
-    if result.certificate is None:
+    if result.status == "invalid":
         typer.echo(f"{code}: không hợp lệ (not valid)")
         raise typer.Exit(1)
+    if result.certificate is None:  # its holder was deleted: only the fact remains
+        day = format_day(result.revoked_at) if result.revoked_at else "?"
+        typer.echo(f"{code}: đã thu hồi (revoked) ngày {day}; người nhận đã xóa dữ liệu")
+        return
     certificate = result.certificate
     status = "đã thu hồi (revoked)" if result.status == "revoked" else "thật (genuine)"
     topics = ", ".join(certs.topic_titles(load_content(), certificate))

@@ -52,8 +52,8 @@ def audit(since: str = typer.Option(None, "--since", help="YYYY-MM-DD: only entr
     """Every staff action with who and when: broadcasts, roles, revocations, exports, deletions, refusals."""
     from sqlalchemy import select
 
-    from bot.core.i18n import format_moment
     from bot.db.models import AuditEntry
+    from bot.text.i18n import format_moment
 
     start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
 

@@ -25,8 +25,8 @@ from rapidfuzz import fuzz
 from bot.content import guessing, readability
 from bot.content.loader import CONTENT_DIR, Content, ContentError, Problem, load_content
 from bot.content.models import Lesson, QuizQuestion
-from bot.core.i18n import translate
 from bot.text.fold import fold
+from bot.text.i18n import translate
 
 WORDS_PER_MINUTE = 120
 MIN_LESSONS = {True: 4, False: 3}

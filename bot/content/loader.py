@@ -27,7 +27,7 @@ from bot.content.models import (
     Topic,
     TopicsFile,
 )
-from bot.core.problems import Problems
+from bot.text.problems import Problems
 
 CONTENT_DIR = PROJECT_ROOT / "content"
 M = TypeVar("M", bound=BaseModel)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from bot.content.models import GlossaryTerm, Lesson
-from bot.core.i18n import LANGUAGES, translate
+from bot.text.i18n import LANGUAGES, translate
 
 MAX_RENDERED = 300  # characters on one phone screen with large text
 MAX_SYLLABLES = 25  # Vietnamese words are one syllable each: a sentence of at most 25 of them

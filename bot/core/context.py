@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.i18n import translate
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.db.models import AuditEntry, User
 from bot.people.audit import Actor, record
+from bot.text.i18n import translate
 
 if TYPE_CHECKING:
     from bot.core.services import Services
@@ -85,6 +85,8 @@ class Ctx:
     """The identity's row was created by this update."""
     forget: bool = False
     """Leave nothing of this update behind (a failed code guess from a fresh identity): rolled back."""
+    after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    """Work outside the database once the turn has committed (a deleted person's files)."""
     _hops: int = 0
     _answers: dict[str, Any] | None = None
 

@@ -84,7 +84,9 @@ class Engine:
                     ctx = await self._turn(session, incoming, *opened)
                     if ctx.forget:
                         raise _Forget(ctx.replies)
-                    return ctx.replies
+                for work in ctx.after_commit:
+                    await work()
+                return ctx.replies
             except _Forget as forgotten:
                 return forgotten.replies
             except IntegrityError:

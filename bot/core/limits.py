@@ -32,6 +32,10 @@ class Counter(Protocol):
         """The events of the last `window` seconds, without counting one."""
         ...
 
+    async def forget(self, fragment: str) -> int:
+        """Drops every counter whose key contains `fragment` (a deleted person's identity key)."""
+        ...
+
 
 class LocalCounter:
     """Sliding windows in this process's memory."""
@@ -55,6 +59,12 @@ class LocalCounter:
 
     async def count(self, key: str, window: float) -> int:
         return len(self._recent(key, window))
+
+    async def forget(self, fragment: str) -> int:
+        keys = [key for key in self._events if fragment in key]
+        for key in keys:
+            del self._events[key]
+        return len(keys)
 
     def _recent(self, key: str, window: float) -> deque[float]:
         events = self._events.get(key)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.people.folders import PERSON_FOLDER_PREFIX
+
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 """NUL and other control characters, and lone UTF-16 surrogates: no database or JSON encoder takes them."""
 
@@ -55,7 +57,8 @@ class Option:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file made for a person (certificate, chart); served under /files/<name>."""
+    """A file made for a person (certificate, chart); served under /files/<name>, or
+    /files/<their folder>/<name> when it is in the person's own folder (`bot.people.folders`)."""
 
     path: Path
     filename: str
@@ -63,6 +66,9 @@ class Attachment:
 
     @property
     def url_path(self) -> str:
+        folder = self.path.parent.name
+        if folder.startswith(PERSON_FOLDER_PREFIX):
+            return f"/files/{folder}/{self.path.name}"
         return f"/files/{self.path.name}"
 
 

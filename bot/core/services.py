@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import FILES_DIR, Settings
 from bot.core.limits import Counter, LocalCounter
 from bot.db.session import Database
 
@@ -19,7 +19,7 @@ class Services:
     settings: Settings
     db: Database
     content: Content
-    files_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "files")
+    files_dir: Path = FILES_DIR
     limits: Counter = field(default_factory=LocalCounter)
     """Counts failed code guesses and the like; shared through Redis when scaled out."""
     extras: dict[str, Any] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +65,25 @@ class Certificate(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class RevokedCertificate(Base):
+    """What remains of a certificate whose holder was deleted: the digest of its code and two dates.
+
+    A paper certificate outlives the data behind it; whoever scans its QR code then
+    learns it was revoked on that day, not that it was forged (`/verify` says so),
+    and nothing of the person is kept.
+    """
+
+    __tablename__ = "revoked_certificates"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def digest_of(code: str) -> str:
+        return hashlib.sha256(code.upper().encode()).hexdigest()
+
+
 class UnansweredQuestion(Base):
     """Questions the FAQ could not answer, masked, so staff can grow the FAQ from real questions."""
 
@@ -73,3 +93,5 @@ class UnansweredQuestion(Base):
     asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     text: Mapped[str] = mapped_column(String(500))
     channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    """Who asked: their questions go when they do (`bot.privacy`)."""

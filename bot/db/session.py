@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+    kwargs.setdefault("hide_parameters", True)  # an error's log never carries what people typed
     if make_url(url).get_backend_name() == "sqlite":
         if (file := database_file(url)) is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +101,16 @@ class Database:
 
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+
+    async def scrub(self) -> bool:
+        """After a deletion: on SQLite, copies the write-ahead log into the database file and empties it,
+        so the deleted rows (already overwritten there, `secure_delete`) leave no copy in the log.
+        PostgreSQL's VACUUM does the same on its own schedule. False when readers kept the log busy."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        async with self.engine.connect() as conn:
+            busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+        return not busy or busy[0] == 0
 
     async def ping(self) -> bool:
         try:

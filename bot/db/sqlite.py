@@ -256,6 +256,7 @@ def prepare_engine(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(BUSY_TIMEOUT)
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left readable in the file
         driver = dbapi_connection.driver_connection
         if isinstance(driver, _Connection):
             driver._may_run_here = wal and driver._may_share_thread

@@ -11,11 +11,11 @@ from bot.broadcasts.audience import Audience, UnknownUnit, count
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, parse_when
 from bot.core.context import Ctx
 from bot.core.flow import Router
-from bot.core.i18n import format_moment
 from bot.core.messages import Option
 from bot.db.models import Ward
 from bot.db.staff import Broadcast
 from bot.people.roles import STAFF, staff_tdp_scope
+from bot.text.i18n import format_moment
 from bot.units.reference import tdp_number
 
 router = Router()

@@ -4,32 +4,42 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
-from bot.core.i18n import format_short_day
 from bot.core.messages import Option
 from bot.db.learning import Certificate
+from bot.people.folders import person_folder
+from bot.people.names import MAX_NAME, clean_name, refusal_key
 from bot.quiz import certificates as certs
+from bot.text.i18n import format_short_day
 
 router = Router()
-
-MAX_NAME = 60
 
 
 async def send_certificate(ctx: Ctx, certificate: Certificate, intro_key: str = "certificate.here") -> None:
     content, settings = ctx.services.content, ctx.settings
-    document, image = await certs.render_files(certs.view_of(certificate, content, settings), ctx.services.files_dir)
+    folder = person_folder(ctx.services.files_dir, settings.signing_key, certificate.user_id)
+    document, image = await certs.render_files(certs.view_of(certificate, content, settings), folder)
     titles = ", ".join(certs.topic_titles(content, certificate))
     ctx.say(ctx.t(intro_key, topics=titles, code=certificate.code, url=certs.verify_url(settings, certificate.code)),
             screen="certificate", document=document, image=image)
 
 
 async def send_new_certificates(ctx: Ctx, topic_id: str) -> None:
-    """After a pass: certificates for people who consented and gave a name; otherwise say what is missing."""
+    """After a pass: when it earns a certificate, the person gives (if not yet) and confirms the name to
+    print (`certificate.confirm_name`), then it is issued; without consent, says what is missing."""
     if not ctx.user.has_consented:
         ctx.say(ctx.t("certificate.needs_consent"), [ctx.opt("consent", "onboarding.agree")], screen="certificate")
+        return
+    if not await certs.would_issue(ctx.session, ctx.services.content, ctx.user, topic_id):
+        ctx.say(ctx.t("certificate.already"), screen="certificate")
         return
     if not ctx.user.display_name:
         await ctx.go("certificate.name", topic=topic_id)
         return
+    await ctx.go("certificate.confirm_name", topic=topic_id)
+
+
+async def _issue(ctx: Ctx, topic_id: str) -> None:
+    """Issues what the pass of `topic_id` earns, with the name confirmed, and sends it."""
     new = await certs.issue_for_pass(ctx.session, ctx.settings, ctx.services.content, ctx.user, topic_id)
     for certificate in new:
         key = "certificate.overall" if certificate.topic_id == certs.OVERALL else "certificate.new"
@@ -38,18 +48,41 @@ async def send_new_certificates(ctx: Ctx, topic_id: str) -> None:
         ctx.say(ctx.t("certificate.already"), screen="certificate")
 
 
-@router.screen("certificate.name", help="help.certificate_name", free_text=True)
+@router.screen("certificate.name", help="help.certificate_name", free_text=True, needs=("topic",))
 async def certificate_name(ctx: Ctx) -> None:
     if ctx.entering:
         ctx.say(ctx.t("certificate.ask_name"), [ctx.opt("menu", "menu.back_to_menu")])
         return
-    name = " ".join((ctx.text or "").split())
-    if not name or len(name) > MAX_NAME or not any(ch.isalpha() for ch in name):
-        ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("menu", "menu.back_to_menu")])
+    name = clean_name(ctx.text, MAX_NAME)
+    if name is None:  # not a name, or a phone / ID number that would be printed for all to see
+        ctx.say(ctx.t(refusal_key(ctx.text), limit=MAX_NAME), [ctx.opt("menu", "menu.back_to_menu")])
         return
     ctx.user.display_name = name
-    await send_new_certificates(ctx, ctx.data.get("topic", ""))
-    await ctx.replace("certificates")
+    if ctx.history and ctx.history[-1][0] == "certificate.confirm_name":
+        ctx.history.pop()  # came from "Sửa tên": back to the confirmation, which shows the new name
+    await ctx.replace("certificate.confirm_name", topic=ctx.data["topic"])
+
+
+@router.screen("certificate.confirm_name", help="help.certificate_confirm_name", needs=("topic",))
+async def certificate_confirm_name(ctx: Ctx) -> None:
+    """The name to print, confirmed before anything is issued: a certificate never changes once issued."""
+    topic_id = ctx.data["topic"]
+    if not ctx.user.display_name:
+        await ctx.replace("certificate.name", topic=topic_id)
+        return
+    if not ctx.user.has_consented:  # withdrawn meanwhile, under "Cài đặt"
+        await ctx.replace("certificates")
+        return
+    if ctx.option == "yes":
+        await _issue(ctx, topic_id)
+        await ctx.replace("certificates")
+        return
+    if ctx.option == "fix":
+        await ctx.go("certificate.name", topic=topic_id)
+        return
+    ctx.say(ctx.t("certificate.confirm_name", name=ctx.user.display_name),
+            [ctx.opt("yes", "certificate.name_right"), ctx.opt("fix", "certificate.fix_name"),
+             ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
 
 
 @router.screen("certificates", help="help.certificates")

@@ -152,7 +152,8 @@ async def join_mentor(ctx: Ctx) -> None:
         await net.pair(ctx.session, mentor, ctx.user, "invite")
         from bot.outbox.queue import enqueue
 
-        await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=ctx.user.display_name or "?"))
+        await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=ctx.user.display_name or "?"),
+                      about=ctx.user.id)
         ctx.say(ctx.t("mentee.joined", mentor=mentor.full_name))
         await _after_join(ctx)
         return

@@ -17,8 +17,8 @@ from bot.core.matching import match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import shown_to
-from bot.logs import mask
 from bot.text.fold import fold
+from bot.text.masking import mask
 
 router = Router()
 
@@ -92,7 +92,8 @@ async def ask(ctx: Ctx) -> None:
 
 async def no_answer(ctx: Ctx, text: str, candidates: list[Option] | None = None) -> None:
     if len(text.strip()) >= MIN_QUESTION:
-        ctx.session.add(UnansweredQuestion(text=mask(text.strip())[:500], channel=ctx.user.channel))
+        ctx.session.add(UnansweredQuestion(text=mask(text.strip())[:500], channel=ctx.user.channel,
+                                               user_id=ctx.user.id))
     options = (candidates or [])[:3] + _back_option(ctx)
     options += [ctx.opt("helper", "menu.ask_helper"), ctx.opt("menu", "menu.back_to_menu")]
     ctx.say(ctx.t("faq.no_answer"), options[:6], screen="fallback")

@@ -13,10 +13,10 @@ from bot.core.messages import Option
 from bot.db.models import User
 from bot.db.network import HelpRequest, Mentor
 from bot.handlers.mentor import _mentor
-from bot.logs import mask
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people.roles import MENTOR, STAFF_ROLES, TRUSTED_CHANNELS
+from bot.text.masking import mask
 
 router = Router()
 
@@ -68,7 +68,7 @@ async def new_request(ctx: Ctx) -> None:
             return
         await _send(ctx)
         return
-    question = " ".join((ctx.text or "").split())[:MAX_QUESTION]
+    question = mask(" ".join((ctx.text or "").split()))[:MAX_QUESTION]  # masked before anyone else sees it
     if not question:
         ctx.say(ctx.t("help_request.ask", who=""), [ctx.opt("back", "nav.back")])
         return
@@ -88,7 +88,7 @@ async def _send(ctx: Ctx) -> None:
     alert = ctx.t("help_request.alert", name=ctx.user.display_name or ctx.t("help_request.someone"),
                   question=request.question, where=_where(ctx, context, mentee=True), id=request.id)
     for user_id in recipients:
-        await enqueue(ctx.session, user_id, alert)
+        await enqueue(ctx.session, user_id, alert, about=ctx.user.id)
     if not recipients:
         ctx.say(ctx.t("help_request.nobody"))
     else:

@@ -9,10 +9,10 @@ from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.network import households
 from bot.people import codes
+from bot.people.names import LOOKS_LIKE_A_NUMBER, clean_name, refusal_key
 
 router = Router()
 
-MAX_NAME = 60
 
 
 @router.screen("household", help="help.household", free_text=True)
@@ -45,9 +45,10 @@ async def _no_household(ctx: Ctx) -> None:
         await ctx.go("code.enter")
         return
     if ctx.data.get("naming") and ctx.text and not ctx.option:
-        name = " ".join(ctx.text.split())[:MAX_NAME]
-        if not any(ch.isalpha() for ch in name):
-            ctx.say(ctx.t("household.ask_name"), [ctx.opt("back", "nav.back")])
+        name = clean_name(ctx.text)
+        if name is None:
+            number = refusal_key(ctx.text) == LOOKS_LIKE_A_NUMBER  # a household name is shown to every member
+            ctx.say(ctx.t(LOOKS_LIKE_A_NUMBER if number else "household.ask_name"), [ctx.opt("back", "nav.back")])
             return
         created = await households.create(ctx.session, ctx.user, name)
         code = await codes.issue(ctx.session, "household", household_id=created.id)

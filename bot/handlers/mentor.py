@@ -12,17 +12,18 @@ import segno
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
-from bot.core.i18n import format_short_day
 from bot.core.messages import Attachment, Option
 from bot.db.network import ORGANISATIONS, Mentor
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people import codes
+from bot.people.folders import person_folder
+from bot.people.names import MAX_NAME, clean_name, refusal_key
 from bot.people.roles import CHAT_ACCOUNT, MENTOR, approved_mentor_of, is_staff
+from bot.text.i18n import format_short_day
 
 router = Router()
 
-MAX_NAME = 60
 PAGE = 4
 """Mentees per screen: with "more" and "back", six choices at most."""
 
@@ -43,11 +44,6 @@ def core_lesson_counts(ctx: Ctx) -> dict[str, int]:
     return {t.id: len(content.lessons_by_topic.get(t.id, [])) for t in content.core_topics}
 
 
-def _clean_name(text: str | None) -> str | None:
-    name = " ".join((text or "").split())
-    return name if name and len(name) <= MAX_NAME and any(ch.isalpha() for ch in name) else None
-
-
 @router.screen("mentor.apply", help="help.mentor_apply", free_text=True, requires=CHAT_ACCOUNT)
 async def apply(ctx: Ctx) -> None:
     existing = await net.mentor_of_user(ctx.session, ctx.identity.id)
@@ -61,9 +57,9 @@ async def apply(ctx: Ctx) -> None:
         ctx.say(ctx.t("mentor.apply_intro"), [ctx.opt("menu", "menu.back_to_menu")])
         return
     if "name" not in ctx.data:
-        name = _clean_name(ctx.text)
+        name = clean_name(ctx.text)
         if name is None:
-            ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("menu", "menu.back_to_menu")])
+            ctx.say(ctx.t(refusal_key(ctx.text), limit=MAX_NAME), [ctx.opt("menu", "menu.back_to_menu")])
             return
         ctx.data["name"] = name
         ctx.say(ctx.t("mentor.ask_org"), [ctx.opt(org, f"org.{org}") for org in ORGANISATIONS])
@@ -90,7 +86,7 @@ async def _tell_staff(ctx: Ctx, mentor: Mentor) -> None:
     for person in staff:
         if is_staff(person, ctx.settings) and person.scope_tdp_id in (None, mentor.tdp_id):
             await enqueue(ctx.session, person.id, ctx.t("mentor.staff_alert", name=mentor.full_name, id=mentor.id,
-                                                        org=ctx.t(f"org.{mentor.organisation}")))
+                                                        org=ctx.t(f"org.{mentor.organisation}")), about=ctx.user.id)
 
 
 @router.screen("mentor.home", help="help.mentor_home", requires=MENTOR)
@@ -154,8 +150,10 @@ async def invite(ctx: Ctx) -> None:
 
 
 def invite_qr(ctx: Ctx, link: str) -> Attachment:
-    """A QR code of the invite link: the person scans it with the phone camera and lands in the bot."""
-    path = ctx.services.files_dir / f"invite-{secrets.token_urlsafe(12)}.png"
+    """A QR code of the invite link: the person scans it with the phone camera and lands in the bot.
+    Kept in the mentor's own folder, so it goes when they do."""
+    folder = person_folder(ctx.services.files_dir, ctx.settings.signing_key, ctx.user.id)
+    path = folder / f"invite-{secrets.token_urlsafe(12)}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     segno.make(link, error="m").save(str(path), kind="png", scale=8, border=2)
     return Attachment(path, "ma-moi.png", "image/png")

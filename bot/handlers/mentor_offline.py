@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
-from bot.handlers.mentor import MAX_NAME, _clean_name, _mentor
+from bot.handlers.mentor import _mentor
 from bot.handlers.onboarding import AGE_BANDS
 from bot.network import mentors as net
+from bot.people.names import MAX_NAME, clean_name, refusal_key
 from bot.people.roles import MENTOR
 
 router = Router()
@@ -18,9 +19,9 @@ async def offline_name(ctx: Ctx) -> None:
     if ctx.entering:
         ctx.say(ctx.t("mentor.offline_name"), [ctx.opt("back", "nav.back")])
         return
-    name = _clean_name(ctx.text)
+    name = clean_name(ctx.text)
     if name is None:
-        ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("back", "nav.back")])
+        ctx.say(ctx.t(refusal_key(ctx.text), limit=MAX_NAME), [ctx.opt("back", "nav.back")])
         return
     await ctx.go("mentor.offline_age", name=name)
 

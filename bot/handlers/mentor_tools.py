@@ -27,13 +27,14 @@ async def _with_mentee(ctx: Ctx) -> tuple[Mentor, User] | None:
     """(the mentor speaking, the mentee this screen is about); None (and back to the mentor's
     screen) when that person is not, or no longer, their mentee."""
     mentor = await _mentor(ctx)
-    mentee = await net.mentee_of(ctx.session, mentor, int(ctx.data.get("mentee", 0)))
+    mentee_id = int(ctx.data.get("mentee", 0))
+    mentee = await net.mentee_of(ctx.session, mentor, mentee_id)
     if mentee is None:
-        ctx.say(ctx.t("mentor.not_your_mentee"))
+        gone = await ctx.session.get(User, mentee_id) is None  # deleted their data: not an error of the mentor's
+        ctx.say(ctx.t("mentor.mentee_left" if gone else "mentor.not_your_mentee"))
         await ctx.replace("mentor.home")
         return None
     return mentor, mentee
-
 
 
 @router.screen("mentor.mentee", help="help.mentor_mentee", requires=MENTOR)

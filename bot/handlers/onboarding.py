@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
+from bot.handlers.settings import retention_notice
+from bot.people.names import MAX_NAME, clean_name, refusal_key
 from bot.units.reference import find_tdp, tdps_of, wards
 
 router = Router()
@@ -19,7 +21,6 @@ CONSENT_VERSION = "2026-11"
 AGE_BANDS = ("u16", "16-59", "60+")
 TDP_PAGE = 3
 """TDPs per screen: with "more", "I don't know" and "back", six choices at most."""
-MAX_NAME = 60
 
 
 async def give_consent(ctx: Ctx) -> None:
@@ -43,7 +44,8 @@ async def consent(ctx: Ctx) -> None:
         ctx.memory["onboarded"] = True
         await ctx.home(ctx.t("onboarding.no_consent"))
     elif ctx.option == "details":
-        ctx.say(ctx.t("privacy.details"), options)
+        ctx.say(ctx.t("privacy.details"))
+        ctx.say(retention_notice(ctx), options)
 
 
 @router.screen("onboarding.name", help="help.onboarding.name", free_text=True)
@@ -54,9 +56,9 @@ async def name(ctx: Ctx) -> None:
     if ctx.option == "skip":
         await _next(ctx, "onboarding.age")
         return
-    cleaned = " ".join((ctx.text or "").split())
-    if not cleaned or len(cleaned) > MAX_NAME or not any(ch.isalpha() for ch in cleaned):
-        ctx.say(ctx.t("onboarding.bad_name", limit=MAX_NAME), [ctx.opt("skip", "onboarding.skip")])
+    cleaned = clean_name(ctx.text, MAX_NAME)
+    if cleaned is None:  # not a name, or a phone / ID number that would be shown to others
+        ctx.say(ctx.t(refusal_key(ctx.text), limit=MAX_NAME), [ctx.opt("skip", "onboarding.skip")])
         return
     ctx.user.display_name = cleaned
     if not ctx.data.get("from_settings"):

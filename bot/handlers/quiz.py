@@ -129,6 +129,8 @@ async def quiz_result(ctx: Ctx) -> None:
         ctx.say(text + "\n" + ctx.t("quiz.passed"))
         if ctx.entering:
             await send_new_certificates(ctx, attempt.topic_id)
+            if ctx.screen != "quiz.result":  # the name to print is asked or confirmed first
+                return
         ctx.say(ctx.t("quiz.what_next"), [ctx.opt("certificates", "menu.certificates"),
                                           ctx.opt("quiz_other", "quiz.other_topic"),
                                           ctx.opt("menu", "menu.back_to_menu")])

@@ -1,17 +1,21 @@
-"""Cài đặt: my information, language, consent, announcements, and deleting my data."""
+"""Cài đặt: my information, language, consent, announcements, a copy of my data, and deleting it."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+import asyncio
+from datetime import UTC, datetime
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
-from bot.core.i18n import LANGUAGES
 from bot.core.messages import Option
-from bot.db.models import Tdp, User, Ward
+from bot.db.models import Tdp, Ward
 from bot.people import codes
 from bot.people.accounts import detach, linked_identities, new_link_code
+from bot.people.folders import person_folder
 from bot.people.roles import is_trusted
+from bot.privacy import export
+from bot.privacy.erase import erase_person
+from bot.text.i18n import LANGUAGES
 
 router = Router()
 
@@ -126,10 +130,22 @@ async def privacy(ctx: Ctx) -> None:
     if ctx.option == "delete":
         await ctx.go("settings.delete")
         return
+    if ctx.option == "export":
+        await ctx.go("settings.export")
+        return
     status = ctx.t("privacy.consented") if ctx.user.has_consented else ctx.t("privacy.not_consented")
     options = [] if ctx.user.has_consented else [ctx.opt("consent", "onboarding.agree")]
-    ctx.say(ctx.t("privacy.details") + "\n\n" + status,
-            options + [ctx.opt("delete", "settings.delete"), ctx.opt("back", "nav.back")])
+    ctx.say(ctx.t("privacy.details"))
+    ctx.say(retention_notice(ctx) + "\n\n" + status,
+            options + [ctx.opt("export", "settings.export"), ctx.opt("delete", "settings.delete"),
+                       ctx.opt("back", "nav.back")])
+
+
+def retention_notice(ctx: Ctx) -> str:
+    """How long each kind of data is kept, from the settings the daily job applies (`apply_retention`)."""
+    settings = ctx.settings
+    return ctx.t("privacy.retention", questions=settings.retain_questions_days,
+                 requests=settings.retain_help_requests_days, unconsented=settings.retain_unconsented_days)
 
 
 @router.screen("settings.notifications", help="help.settings")
@@ -160,25 +176,44 @@ async def delete_my_data(ctx: Ctx) -> None:
 
 
 async def erase_user(ctx: Ctx) -> None:
-    """Deletes the person and (by cascade) everything linked to them; the audit keeps only the fact.
+    """Deletes the person everywhere (`bot.privacy.erase`); the audit keeps only the fact.
 
     Asked from a web-chat account linked to Telegram or Zalo, only that web account goes: a browser's
     id proves nothing, so it cannot delete the person's data held through the other accounts.
     """
-    user_id, lang = ctx.user.id, ctx.lang
+    lang = ctx.lang
     linked = len(await linked_identities(ctx.session, ctx.user)) > 1
     if linked and not is_trusted(ctx.identity):
-        ctx.audit("data.delete_web_account", target=f"user#{ctx.identity.id}")
         await detach(ctx.session, ctx.identity)
-        await ctx.session.execute(delete(User).where(User.id == ctx.identity.id))
-        ctx.deleted = True
-        ctx.say(ctx.t("delete.web_only_done"), [ctx.opt("restart", "delete.start_again")], screen="deleted")
-        return
-    ctx.audit("data.delete", target=f"user#{user_id}", detail="deleted at the person's request")
-    await ctx.session.execute(delete(User).where((User.id == user_id) | (User.merged_into_id == user_id)))
+        erasure = await erase_person(ctx.session, ctx.identity, ctx.actor, "the web account, at its own request")
+        done = "delete.web_only_done"
+    else:
+        erasure = await erase_person(ctx.session, ctx.user, ctx.actor, "at the person's request")
+        done = "delete.done"
+    ctx.after_commit.append(lambda: erasure.finish_with(ctx.services))
     ctx.deleted = True
-    ctx.say(ctx.t("delete.done"), [ctx.opt("restart", "delete.start_again")], screen="deleted")
+    ctx.say(ctx.t(done), [ctx.opt("restart", "delete.start_again")], screen="deleted")
     ctx.user.locale = lang
+
+
+@router.screen("settings.export", help="help.export")
+async def export_my_data(ctx: Ctx) -> None:
+    """A copy of everything held about the person, as a page to read and as JSON, sent at once.
+
+    From a web-chat account linked to Telegram or Zalo the copy is not given: it would hand the
+    person's data to whoever holds this browser's id.
+    """
+    if len(await linked_identities(ctx.session, ctx.user)) > 1 and not is_trusted(ctx.identity):
+        ctx.say(ctx.t("export.web_linked"), [ctx.opt("back", "nav.back")])
+        return
+    made_at = datetime.now(UTC)
+    sections = await export.collect(ctx.session, ctx.user)
+    folder = person_folder(ctx.services.files_dir, ctx.settings.signing_key, ctx.user.id)
+    page, data = await asyncio.to_thread(export.write_copy, sections, folder, made_at)
+    rows = sum(len(section.rows) for section in sections)
+    ctx.audit("data.export", target=f"user#{ctx.user.id}", detail=f"{rows} rows")
+    ctx.say(ctx.t("export.ready"), document=page)
+    ctx.say(ctx.t("export.json"), [ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")], document=data)
 
 
 router.menu_entry(80, "settings", "menu.settings", "settings")

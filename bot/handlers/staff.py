@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from bot.core.context import Ctx
 from bot.core.flow import Router
-from bot.core.i18n import WARD_TZ
 from bot.core.messages import Attachment, Option
 from bot.db.models import Tdp, User
 from bot.db.network import Mentor, Mentorship
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people.roles import ADMIN, ROLES, STAFF, TRUSTED_CHANNELS, grant_role, is_admin, staff_tdp_scope
+from bot.text.i18n import WARD_TZ
 from bot.units.reference import tdp_number
 
 router = Router()
@@ -107,7 +107,8 @@ async def network(ctx: Ctx) -> None:
             counts = await net.active_counts(ctx.session, [m.id for m in team])
             mentor = min(team, key=lambda m: counts[m.id])
             await net.pair(ctx.session, mentor, learner, "staff")
-            await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=learner.display_name or "?"))
+            await enqueue(ctx.session, mentor.user_id, ctx.t("mentor.new_mentee", name=learner.display_name or "?"),
+                          about=learner.id)
             ctx.audit("mentor.assign", target=f"user#{learner.id}", detail=f"mentor#{mentor.id}")
             ctx.say(ctx.t("staff.assigned", learner=learner.display_name or "?", mentor=mentor.full_name))
     mentors = select(Mentor).where(Mentor.status == "approved")

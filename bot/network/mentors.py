@@ -14,13 +14,13 @@ from sqlalchemy import ColumnElement, Exists, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from bot.core.i18n import translate
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import User
 from bot.db.network import Mentor, Mentorship
 from bot.outbox.queue import enqueue
 from bot.people import codes
 from bot.people.audit import Actor, record
+from bot.text.i18n import translate
 
 STUCK_AFTER = timedelta(days=7)
 

@@ -47,9 +47,13 @@ async def enqueue(
     priority: int = 1,
     broadcast_id: int | None = None,
     not_before: datetime | None = None,
+    about: int | None = None,
 ) -> OutboxMessage:
+    """`about`: the person the message speaks of (a mentee's question to their mentor), so deleting
+    that person withdraws it too, sent or not."""
     message = OutboxMessage(
         user_id=user_id,
+        subject_id=about,
         text=text,
         kind=kind,
         options=[{"id": o.id, "label": o.label} for o in options or []],

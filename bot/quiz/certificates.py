@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content.loader import Content
 from bot.core.messages import Attachment
-from bot.db.learning import Certificate
+from bot.db.learning import Certificate, RevokedCertificate
 from bot.db.models import Tdp, User, Ward
 from bot.people.audit import Actor, record
 from bot.quiz import attempts, codes
@@ -29,6 +28,8 @@ Status = Literal["genuine", "revoked", "invalid"]
 class Verification:
     status: Status
     certificate: Certificate | None = None
+    revoked_at: datetime | None = None
+    """When it was revoked; also for a certificate whose holder was deleted (no `certificate` then)."""
 
 
 def topic_titles(content: Content, certificate: Certificate) -> list[str]:
@@ -60,6 +61,23 @@ async def certificates_of(session: AsyncSession, user_id: int) -> list[Certifica
     return list(rows)
 
 
+def _earned(owned: set[str], topic_id: str, core: list[str]) -> list[str]:
+    """The certificates a measured pass of `topic_id` earns, given those already `owned`: the topic's
+    (once), then the overall one when every core topic is held."""
+    earned = [] if topic_id in owned else [topic_id]
+    if OVERALL not in owned and all(t in owned or t in earned for t in core):
+        earned.append(OVERALL)
+    return earned
+
+
+async def would_issue(session: AsyncSession, content: Content, user: User, topic_id: str) -> bool:
+    """Whether `issue_for_pass` would issue anything now (so the name to print is confirmed first)."""
+    if not await attempts.measured_pass(session, user.id, topic_id):
+        return False
+    owned = {c.topic_id for c in await certificates_of(session, user.id)}
+    return bool(_earned(owned, topic_id, [t.id for t in content.core_topics]))
+
+
 async def issue_for_pass(
     session: AsyncSession, settings: Settings, content: Content, user: User, topic_id: str
 ) -> list[Certificate]:
@@ -68,14 +86,11 @@ async def issue_for_pass(
     without a measured pass of the topic's quiz (`attempts.measured_pass`)."""
     if not await attempts.measured_pass(session, user.id, topic_id):
         return []
-    owned = {c.topic_id: c for c in await certificates_of(session, user.id)}
-    new: list[Certificate] = []
-    if topic_id not in owned:
-        owned[topic_id] = await _issue(session, settings, user, topic_id, [topic_id])
-        new.append(owned[topic_id])
+    owned = {c.topic_id for c in await certificates_of(session, user.id)}
     core = [t.id for t in content.core_topics]
-    if OVERALL not in owned and all(t in owned for t in core):
-        new.append(await _issue(session, settings, user, OVERALL, core))
+    new: list[Certificate] = []
+    for earned in _earned(owned, topic_id, core):
+        new.append(await _issue(session, settings, user, earned, core if earned == OVERALL else [earned]))
     return new
 
 
@@ -97,14 +112,15 @@ def verify_url(settings: Settings, code: str) -> str:
     return f"{base}/verify/{code}"
 
 
-async def render_files(view: CertificateView, files_dir: Path) -> tuple[Attachment, Attachment]:
-    """PDF and PNG under random names (links to them cannot be guessed)."""
-    pdf, png = await asyncio.to_thread(lambda: (render_pdf(view), render_png(view)))
-    token = secrets.token_urlsafe(16)
-    files_dir.mkdir(parents=True, exist_ok=True)
-    pdf_path, png_path = files_dir / f"cert-{token}.pdf", files_dir / f"cert-{token}.png"
-    pdf_path.write_bytes(pdf)
-    png_path.write_bytes(png)
+async def render_files(view: CertificateView, folder: Path) -> tuple[Attachment, Attachment]:
+    """PDF and PNG in the holder's own folder (`bot.people.folders`: its name cannot be guessed),
+    drawn the first time they are asked for and again only if missing: a certificate never changes."""
+    pdf_path, png_path = folder / f"cert-{view.code}.pdf", folder / f"cert-{view.code}.png"
+    if not (pdf_path.is_file() and png_path.is_file()):
+        pdf, png = await asyncio.to_thread(lambda: (render_pdf(view), render_png(view)))
+        folder.mkdir(parents=True, exist_ok=True)
+        pdf_path.write_bytes(pdf)
+        png_path.write_bytes(png)
     filename = f"chung-nhan-{view.code}"
     return (Attachment(pdf_path, f"{filename}.pdf", "application/pdf"),
             Attachment(png_path, f"{filename}.png", "image/png"))
@@ -117,8 +133,9 @@ async def verify(session: AsyncSession, settings: Settings, text: str) -> Verifi
         return Verification("invalid")
     certificate = await session.scalar(select(Certificate).where(Certificate.code == code))
     if certificate is None:
-        return Verification("invalid")
-    return Verification("revoked" if certificate.revoked_at else "genuine", certificate)
+        gone = await session.get(RevokedCertificate, RevokedCertificate.digest_of(code))
+        return Verification("revoked", revoked_at=gone.revoked_at) if gone else Verification("invalid")
+    return Verification("revoked" if certificate.revoked_at else "genuine", certificate, certificate.revoked_at)
 
 
 async def revoke(session: AsyncSession, settings: Settings, text: str, reason: str, actor: Actor) -> Certificate | None:

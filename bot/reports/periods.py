@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from bot.core.i18n import WARD_TZ
+from bot.text.i18n import WARD_TZ
 
 Kind = Literal["quarterly", "annual", "monthly"]
 KINDS: tuple[Kind, ...] = ("quarterly", "annual", "monthly")

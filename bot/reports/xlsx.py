@@ -19,9 +19,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.core.i18n import WARD_TZ, format_day, format_short_day
 from bot.reports.figures import TdpRow, report_topics
 from bot.reports.periods import Period
+from bot.text.i18n import WARD_TZ, format_day, format_short_day
 
 SUMMARY, DETAIL = "Tổng hợp", "Theo tổ dân phố"
 CORE_TOPICS = ("vneid", "dichvucong", "thanhtoan", "antoan")

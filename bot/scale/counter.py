@@ -8,6 +8,7 @@ unreachable each process counts in its own memory (the link logs it once).
 from __future__ import annotations
 
 import math
+import re
 import time
 
 from bot.core.limits import LocalCounter
@@ -51,3 +52,24 @@ class SharedCounter:
             return await self.local.count(key, window)
         self.link.ok()
         return int(value or 0)
+
+    async def forget(self, fragment: str) -> int:
+        """Deletes this fragment's counters in Redis (SCAN, never KEYS) and in memory."""
+        removed = await self.local.forget(fragment)
+        if not self.link.usable:
+            return removed
+        pattern = self.link.key("count", "*" + _GLOB.sub(r"\\\g<0>", fragment) + "*")
+        started = time.monotonic()
+        try:
+            names = [name async for name in self.link.client.scan_iter(match=pattern, count=500)]
+            if names:
+                removed += int(await self.link.client.delete(*names))
+        except FAILURES as exc:
+            self.link.failed(exc, started)
+            return removed
+        self.link.ok()
+        return removed
+
+
+_GLOB = re.compile(r"[*?\[\]\\]")
+"""Characters SCAN MATCH reads as a pattern: a browser chooses its web id, so they are escaped."""

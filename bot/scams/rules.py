@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from bot.core.problems import Problems
 from bot.scams.organisations import Organisation, read_official_domains
 from bot.scams.utils import read_yaml as _read
 from bot.scams.utils import strings as _strings
+from bot.text.problems import Problems
 
 SIGNS = (
     "otp_request", "password_request", "urgency", "personal_account_transfer", "lookalike_domain",

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, or_, select, text, update
 
 from bot.config import Settings
-from bot.core.i18n import WARD_TZ
 from bot.db.learning import Certificate, LessonProgress, QuizAttempt
 from bot.db.models import Tdp, User, Ward, table_of
 from bot.db.network import (
@@ -35,6 +34,7 @@ from bot.db.network import (
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
 from bot.quiz.codes import new_code
+from bot.text.i18n import WARD_TZ
 
 PREFIX = "demo-"
 CORE = ("vneid", "dichvucong", "thanhtoan", "antoan")

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.problems import Problems
 from bot.db.models import Tdp, Ward
+from bot.text.problems import Problems
 from bot.units.reference import TdpSpec, UnitsFile, WardSpec, load_units
 
 COLUMNS = ("ward", "ward_name", "tdp_number", "tdp_name", "adult_population", "households")

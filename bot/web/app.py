@@ -14,7 +14,8 @@ from bot.web.keys import RUNTIME
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
-_FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx)}"
+_FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx|html|json)}"
+_PERSON_FOLDER = r"{folder:p-[0-9a-f]{22}}"
 
 
 CHAT_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -40,7 +41,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def files(request: web.Request) -> web.StreamResponse:
     """Certificates and charts made for people; names are random, so links are not guessable."""
-    path = request.app[RUNTIME].services.files_dir / request.match_info["name"]
+    folder = request.match_info.get("folder")
+    root = request.app[RUNTIME].services.files_dir
+    path = (root / folder if folder else root) / request.match_info["name"]
     if not path.is_file():
         raise web.HTTPNotFound(text="Không tìm thấy tệp.")
     return web.FileResponse(path)
@@ -75,6 +78,7 @@ def create_app(runtime: Host) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get(f"/files/{_FILE_NAME}", files)
+    app.router.add_get(f"/files/{_PERSON_FOLDER}/{_FILE_NAME}", files)
     app.router.add_static("/static/", STATIC)
     api.setup(app)
     live.setup(app)

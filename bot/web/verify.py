@@ -7,8 +7,8 @@ from string import Template
 
 from aiohttp import web
 
-from bot.core.i18n import format_day
 from bot.quiz import certificates as certs
+from bot.text.i18n import format_day
 from bot.web.keys import RUNTIME
 
 PAGE = Template("""<!doctype html>
@@ -78,8 +78,13 @@ async def verify_page(request: web.Request) -> web.Response:
         return page("✓ Giấy chứng nhận thật", "Giấy này do trợ lý “Bình dân học vụ số” của phường cấp.",
                     color="#1e7b34", details=_details(result.certificate, runtime))
     if result.status == "revoked":
-        return page("Giấy chứng nhận đã thu hồi", "Giấy này từng được cấp nhưng đã thu hồi, không còn giá trị.",
-                    color="#a15c00", details=_details(result.certificate, runtime))
+        day = format_day(result.revoked_at, "vi") if result.revoked_at else ""
+        details = _details(result.certificate, runtime) if result.certificate else (
+            f"<dl><dt>Thu hồi ngày</dt><dd>{html.escape(day)}</dd></dl>")
+        return page("Giấy chứng nhận này đã được thu hồi",
+                    f"Giấy này do phường cấp thật, nhưng đã thu hồi ngày {day} nên không còn giá trị."
+                    if day else "Giấy này do phường cấp thật, nhưng đã thu hồi nên không còn giá trị.",
+                    color="#a15c00", details=details)
     return page("Mã không hợp lệ", "Không có giấy chứng nhận nào mang mã này. Bạn kiểm tra lại từng chữ, số.",
                 color="#b00020", status=404)
 

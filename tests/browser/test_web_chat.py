@@ -355,7 +355,9 @@ async def quiz_to_certificate(me: Resident) -> None:
         if screen != "quiz.question":
             break
         screen = await me.tap(option=await me.right_answer())
-    assert screen in ("certificate", "quiz.result"), screen
+    assert screen == "certificate.confirm_name", screen  # the name to print, confirmed first
+    await me.check("certificate name")
+    assert await me.tap("Đúng, cấp giấy") == "certificates"
     certificate = me.page.locator("#log .msg.bot[data-screen='certificate']").last
     await certificate.wait_for()
     await me.check("certificate")
@@ -453,12 +455,20 @@ async def english_and_delete(me: Resident) -> None:
     await me.type("cài đặt")
     assert await me.tap(option="delete") == "settings.delete"
     await me.check("delete question")
-    screen = await me.tap(option="yes") if await me.button(option="yes").count() else await me.tap(
-        (await me.labels())[0])
-    assert screen == "deleted", screen
+    # Not `me.tap`: the page keeps only the last message after a deletion, so the log gets shorter.
+    async with me.page.expect_response(lambda r: r.url.endswith("/api/messages"), timeout=STEP_TIMEOUT):
+        await me.button(option="confirm").click()
+    await me.page.wait_for_function(
+        "() => { const m = document.querySelectorAll('#log .msg.bot[data-screen]');"
+        " return m.length === 1 && m[0].dataset.screen === 'deleted'; }", timeout=STEP_TIMEOUT)
     async with me.served.runtime.db.sessions() as session:
         assert await session.scalar(select(User).where(User.channel == "web", User.display_name == "Bà Lan")) is None
     assert await me.page.evaluate("localStorage.getItem('bdhvs_history')") is None
+    shown = await me.page.locator("#log").inner_text()
+    assert "Bà Lan" not in shown and "Đã xóa" in shown  # the screen forgets too, all but the last message
+    await me.page.reload()
+    await me.page.locator("#log .msg").first.wait_for()
+    assert "Bà Lan" not in await me.page.locator("#log").inner_text()
     await me.check("deleted")
 
 

@@ -6,9 +6,9 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.core.i18n import format_day, format_moment, format_number, format_short_day, keys, translate
 from bot.db.network import ORGANISATIONS, PLACES
 from bot.handlers.onboarding import AGE_BANDS
+from bot.text.i18n import format_day, format_moment, format_number, format_short_day, keys, translate
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 PATTERNS = [

@@ -132,6 +132,8 @@ async def test_fail_review_retry_then_pass_gives_one_certificate(chat) -> None:
     await chat.send("bat dau")
     first = await current_attempt(chat)
     await answer_all(chat)
+    assert chat.screen == "certificate.confirm_name" and '"Nguyễn Thị Hồng Nhung"' in chat.last.text
+    await chat.send("dung")  # the name to print is right
     cert_replies = [r for r in chat.replies if r.screen == "certificate"]
     assert len(cert_replies) == 1 and cert_replies[0].document and cert_replies[0].image
     async with chat.runtime.db.sessions() as session:
@@ -154,6 +156,7 @@ async def test_overall_certificate_after_the_four_core_topics(chat) -> None:
     for topic in ["vneid", "dichvucong", "thanhtoan", "antoan"]:
         await start_quiz(chat, topic)
         await answer_all(chat)
+        await chat.send(option="yes")  # the name to print is right
     assert any("bốn chủ đề" in r.text for r in chat.replies if r.screen == "certificate")
     async with chat.runtime.db.sessions() as session:
         topics = set(await session.scalars(select(Certificate.topic_id)))
@@ -193,6 +196,7 @@ async def test_verify_page_genuine_revoked_and_invalid(chat, client) -> None:
     await chat.onboard(name="Trần Văn Bình")
     await start_quiz(chat, "antoan")
     await answer_all(chat)
+    await chat.send("dung, cap giay")
     async with chat.runtime.db.sessions() as session:
         code = await session.scalar(select(Certificate.code))
     page = await client.get(f"/verify/{code}")

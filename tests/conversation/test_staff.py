@@ -12,13 +12,13 @@ from bot.app.jobs import remind_help_requests, remind_report_deadlines
 from bot.broadcasts import service
 from bot.broadcasts.audience import Audience, AudienceError, UnknownUnit, count, recipients_query
 from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, outside_quiet_hours, parse_when
-from bot.core.i18n import WARD_TZ
 from bot.core.messages import Incoming
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import AuditEntry, Tdp, User, Ward
 from bot.db.network import Mentor
 from bot.db.staff import Broadcast, OutboxMessage
 from bot.people.audit import Actor
+from bot.text.i18n import WARD_TZ
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -575,19 +575,19 @@
     removeNotices();
     var firstRow = echo ? append({ who: 'user', text: echo }) : null;
     var options = null;
-    var deleted = false;
+    var deleted = null;
     replies.forEach(function (r) {
       var b = botMessage(r);
       if (!b) return;
       var row = append(b.message);
       if (!firstRow) firstRow = row;
       if (b.options.length) options = b.options;
-      if (b.message.screen === 'deleted') deleted = true;
+      if (b.message.screen === 'deleted') deleted = b.message;
     });
     if (options) setCurrentOptions(options); // a reply without buttons keeps the ones the person had
     saveHistory();
     showOptions();
-    if (deleted) forgetThisDevice();
+    if (deleted) firstRow = forgetThisDevice(deleted);
     return firstRow;
   }
 
@@ -609,8 +609,12 @@
     }
   }
 
-  // After "Xóa dữ liệu của tôi": nothing of the conversation stays on this device either.
-  function forgetThisDevice() {
+  // After "Xóa dữ liệu của tôi": nothing of the conversation stays on this device either, neither
+  // stored nor on the screen; only the message saying it is done (and its "start again" button) stays.
+  function forgetThisDevice(last) {
+    while (logEl.firstChild) logEl.removeChild(logEl.firstChild);
+    var row = renderMessage(last);
+    logEl.appendChild(row);
     messages = [];
     writeJson(KEYS.history, null);
     writeJson(KEYS.options, null); // the "start again" button stays on screen, not in storage
@@ -620,6 +624,7 @@
     store.removeItem(KEYS.user);
     userId = getUserId();
     connectEvents();
+    return row;
   }
 
   function setBusy(on) {
