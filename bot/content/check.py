@@ -171,6 +171,8 @@ def find_problems(content: Content, pass_mark: int = PASS_MARK) -> list[Problem]
         if entry.lesson is not None and entry.lesson not in content.lessons:
             problem(entry.id, f"lesson {entry.lesson!r} does not exist")
         check_sources(entry.id, entry.sources)
+        if "TODO" in entry.answer:  # a draft of `bot faq add`, not finished
+            problem(entry.id, "answer still says TODO: a draft to finish before it ships")
         if not _has_diacritics(entry.answer):
             problem(entry.id, "answer without Vietnamese diacritics")
         for sentence, count in readability.long_sentences(entry.answer):

@@ -254,8 +254,9 @@ class SearchIndex:
         tokens = self.norm.content(raw)
         return tokens, {t: sure.get(t, 1.0) for t in tokens}
 
-    def search(self, query: str, limit: int = 4) -> list[Hit]:
-        """The most likely answers, best first; [] when none is credible."""
+    def search(self, query: str, limit: int = 4, min_coverage: float = MIN_COVERAGE) -> list[Hit]:
+        """The most likely answers, best first; [] when none is credible. A part of a long story
+        may ask for less `min_coverage`: its many words about what happened are not the question."""
         tokens, sure = self.query_tokens(query)
         if limit <= 0 or len("".join(tokens).replace("?", "")) < 2:
             return []
@@ -276,7 +277,7 @@ class SearchIndex:
         hits = []
         for number, keyword in sorted(scores.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]:
             coverage = keyword / total
-            if coverage < MIN_COVERAGE:
+            if coverage < min_coverage:
                 break
             doc = self.docs[number]
             similar = max((fuzz.token_set_ratio(text, t) + fuzz.token_sort_ratio(text, t)) / 2 for t in doc.texts)

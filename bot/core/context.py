@@ -181,8 +181,9 @@ class Ctx:
         screen: str | None = None,
         image: Attachment | None = None,
         document: Attachment | None = None,
+        about: str = "",
     ) -> Reply:
-        reply = Reply(text, list(options or []), screen or self.screen, image, document)
+        reply = Reply(text, list(options or []), screen or self.screen, image, document, about)
         self.replies.append(reply)
         return reply
 

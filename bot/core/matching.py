@@ -20,7 +20,10 @@ NUMBER_WORDS = {
     "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
     "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
 }
-_NUMBER_PREFIXES = ("so ", "chon ", "chon so ", "lua chon ", "muc ", "cau ", "phuong an ", "bam ", "bam so ")
+_NUMBER_PREFIXES = ("so ", "chon ", "chon so ", "lua chon ", "cau ", "phuong an ", "bam ", "bam so ")
+# Not "muc ": "mức 2" is VNeID's level 2, which residents ask about, not menu entry 2.
+SHORT_WORDS = 4
+"""At most this many words may be a button or a menu entry typed by hand; a longer text is a sentence."""
 
 # Words that work on every screen. Short words must match exactly (a name like
 # "Thuy" must never be read as "huy"); longer ones tolerate a typo.
@@ -112,6 +115,8 @@ def match_option(text: str, options: Sequence[Option], cutoff: float = 78.0) -> 
         return Match(lettered[0] if len(lettered) == 1 else None)
     if number is not None:
         return Match(None)
+    if len(query.split()) > max(SHORT_WORDS, max(len(k.split()) for k in keys) + 1):
+        return Match(None)  # a sentence, not a label: "bi lua mat tien roi phai lam sao" is no button
     scored = sorted(
         ((_score(query, key), index) for index, key in enumerate(keys)), key=lambda pair: pair[0], reverse=True
     )

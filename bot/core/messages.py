@@ -79,6 +79,9 @@ class Reply:
     screen: str = ""
     image: Attachment | None = None
     document: Attachment | None = None
+    about: str = ""
+    """What the reply answers, for measuring and for staff counts: "faq:<id>", "lesson:<id>",
+    "intent:emergency" …; adapters never show it."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON, to keep a reply in the person's state (see `Incoming.replayable`)."""
@@ -93,4 +96,4 @@ class Reply:
         files = {name: Attachment(Path(item["path"]), item["filename"], item["mime"])
                  for name in ("image", "document") if (item := data.get(name))}
         return cls(data["text"], [Option(o["id"], o["label"]) for o in data.get("options", [])],
-                   data.get("screen", ""), files.get("image"), files.get("document"))
+                   data.get("screen", ""), files.get("image"), files.get("document"), data.get("about", ""))

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import fuzz, process
+
+from bot.content.intents import classify, in_domain
 from bot.content.search import Hit, index_of
 from bot.core.context import Ctx
 from bot.core.engine import AGAIN
@@ -25,21 +28,113 @@ router = Router()
 MIN_QUESTION = 3
 LESSON_NUMBER = re.compile(r"^(?:bai|bai hoc|hoc bai)\s*(\d{1,2})$")
 TOPIC_PREFIX = re.compile(r"^(?:hoc|hoc bai|bai hoc|chu de|xem)\s+")
-CONFIDENT = 50.0  # a search hit this good wins over a vague resemblance to one of the screen's choices
+SURE = 51.0
+"""A search hit this good is answered; below it, the question is declined kindly with the best two
+hits offered as "Có phải bạn hỏi…" (out-of-scope questions score up to 51 on the measured set)."""
+SURE_IN_DOMAIN = 45.0
+FAQ_MARGIN = 5.0
+LONG_STORY = 25  # words; a longer message is read sentence by sentence
+STORY_COVERAGE = 0.25  # of a story's part, the share of words an answer must hold (a question alone: 0.34)
+STORY_BREAK = re.compile(r"(?<=[.!?\n])\s+|\n")
+EMERGENCY_LESSON = "antoan-8"  # "Lỡ chuyển tiền cho kẻ lừa đảo: làm gì ngay"
 STOP_WORDS = {"tat thong bao", "khong nhan thong bao", "ngung thong bao", "huy thong bao", "stop announcements"}
 
 
 def _hit_option(hit: Hit) -> Option:
-    return Option(f"faq:{hit.id}" if hit.kind == "faq" else f"read:{hit.id}", hit.title[:60])
+    return Option(f"faq:{hit.id}" if hit.kind == "faq" else f"read:{hit.id}", cut_at_word(hit.title, 60))
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words (never mid-word), with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 async def answer(ctx: Ctx, query: str, *, extra: list[Option] | None = None) -> bool:
     """Replies with the best answer and up to 3 other likely ones; False when nothing fits."""
-    hits = index_of(ctx.services.content).search(query, limit=4)
+    if await understood(ctx, query):
+        return True
+    hits = search(ctx, query)
     if not hits:
         return False
+    if not sure(query, hits[0]):
+        await no_answer(ctx, query, [_hit_option(h) for h in hits[:2]])
+        return True
     await show_hit(ctx, hits[0], others=[_hit_option(h) for h in hits[1:]], extra=extra)
     return True
+
+
+def sure(text: str, hit: Hit) -> bool:
+    """Certain enough to answer: a question about what the assistant knows may score lower."""
+    return hit.score >= SURE or (hit.score >= SURE_IN_DOMAIN and in_domain(text))
+
+
+def search(ctx: Ctx, text: str, limit: int = 4) -> list[Hit]:
+    """The likely answers; in a long story, those of the part that asks (`asking_parts`)."""
+    return _faq_first(_search(ctx, text, limit))
+
+
+def _faq_first(hits: list[Hit]) -> list[Hit]:
+    """A lesson on top with an FAQ entry close behind: the entry answers the question itself (and
+    links to the lesson), so it comes first."""
+    if hits and hits[0].kind == "lesson":
+        close = next((h for h in hits[1:] if h.kind == "faq" and hits[0].score - h.score <= FAQ_MARGIN), None)
+        if close is not None:
+            return [close, *(h for h in hits if h is not close)]
+    return hits
+
+
+def _search(ctx: Ctx, text: str, limit: int) -> list[Hit]:
+    index = index_of(ctx.services.content)
+    parts = asking_parts(text)
+    if len(parts) == 1:
+        return index.search(text, limit=limit)
+    found: dict[tuple[str, str], Hit] = {}
+    for weight, part in parts:
+        for hit in index.search(part, limit=limit, min_coverage=STORY_COVERAGE):
+            scored = Hit(hit.kind, hit.id, hit.title, hit.score * weight)
+            key = (hit.kind, hit.id)
+            if key not in found or found[key].score < scored.score:
+                found[key] = scored
+    return sorted(found.values(), key=lambda h: h.score, reverse=True)[:limit]
+
+
+def asking_parts(text: str) -> list[tuple[float, str]]:
+    """A long story's sentences, the one that asks (a "?" or the last) counting most; a short text whole.
+
+    Residents tell what happened first and ask last ("... Giờ tôi phải làm gì"): searching the
+    whole story lets its many words about the past outvote the few that ask."""
+    sentences = [s.strip() for s in STORY_BREAK.split(text) if len(s.split()) >= 3]
+    if len(text.split()) <= LONG_STORY or len(sentences) < 2:
+        return [(1.0, text)]
+    pairs = [" ".join(sentences[i:i + 2]) for i in range(len(sentences) - 1)]
+    parts = [(0.9, pair) for pair in pairs[:-1]] + [(1.0, pairs[-1])]
+    # A sentence alone only when it says enough: "có nên không" matches anything.
+    parts += [(1.0, s) for s in sentences if len(s.split()) >= 6 and (s.endswith("?") or s is sentences[-1])]
+    return parts
+
+
+async def understood(ctx: Ctx, text: str) -> bool:
+    """An emergency, a harmful request or a request for a person: answered before any search
+    (`bot.content.intents`), so nobody losing money now gets a lesson, and nothing harmful gets a
+    topical text."""
+    intent = classify(text)
+    if intent == "emergency":
+        ctx.say(ctx.t("intent.emergency"), about="intent:emergency")
+        lesson = ctx.services.content.lessons.get(EMERGENCY_LESSON)
+        options = [ctx.opt("helper", "menu.ask_helper")]
+        if lesson is not None:
+            options.append(Option(f"read:{lesson.id}", ctx.t("faq.read_lesson", title=lesson.title)[:60]))
+        ctx.say(ctx.t("intent.emergency_more"), options + [ctx.opt("menu", "menu.back_to_menu")],
+                screen="fallback", about="intent:emergency")
+    elif intent == "harmful":
+        ctx.say(ctx.t("intent.harmful"), [ctx.opt("menu", "menu.back_to_menu")], screen="fallback",
+                about="intent:harmful")
+    elif intent == "human":
+        ctx.say(ctx.t("intent.human"), about="intent:human")
+        await ctx.go("mentee.mine")
+    return intent is not None
 
 
 async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Option] | None = None) -> None:
@@ -47,7 +142,7 @@ async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Opti
     options = others[:3]
     if hit.kind == "faq":
         entry = next(e for e in content.faq if e.id == hit.id)
-        text = entry.answer
+        text = f"❓ {entry.question}\n{entry.answer}"  # the question answered first: a misreading shows at once
         if entry.lesson and entry.lesson in content.lessons:
             options.insert(0, Option(f"read:{entry.lesson}", ctx.t("faq.read_lesson",
                                                                     title=content.lessons[entry.lesson].title)))
@@ -56,7 +151,7 @@ async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Opti
         text = ctx.t("faq.lesson_found", title=lesson.title, first=lesson.steps[0].text.strip())
         options.insert(0, Option(f"read:{lesson.id}", ctx.t("faq.read_this")))
     options = options[:4] + (extra or []) + [ctx.opt("menu", "menu.back_to_menu")]
-    ctx.say(text, options[:6], screen="faq.answer")
+    ctx.say(text, options[:6], screen="faq.answer", about=f"{hit.kind}:{hit.id}")
 
 
 @router.option_prefix("faq:")
@@ -96,7 +191,8 @@ async def no_answer(ctx: Ctx, text: str, candidates: list[Option] | None = None)
                                                user_id=ctx.user.id))
     options = (candidates or [])[:3] + _back_option(ctx)
     options += [ctx.opt("helper", "menu.ask_helper"), ctx.opt("menu", "menu.back_to_menu")]
-    ctx.say(ctx.t("faq.no_answer"), options[:6], screen="fallback")
+    text = ctx.t("intent.out_of_scope") + ("\n" + ctx.t("intent.maybe") if candidates else "")
+    ctx.say(text, options[:6], screen="fallback", about="intent:out_of_scope")
 
 
 @router.option_prefix("helper")
@@ -112,6 +208,9 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
         ctx.user.notifications_off = True
         ctx.say(ctx.t("notifications.stopped"), [ctx.opt("menu", "menu.back_to_menu")], screen="settings.notifications")
         return
+    if await understood(ctx, text):
+        return
+    # A sentence is never a button: `match_option` refuses texts much longer than every label.
     menu_labels = {e.option_id: e for e in ctx.menu}
     labels = [Option(e.option_id, ctx.t(e.label_key)) for e in menu_labels.values()]
     picked = match_option(text, labels, cutoff=88)
@@ -122,15 +221,17 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
             return
     if await open_topic_or_lesson(ctx, text):
         return
-    hits = index_of(ctx.services.content).search(text, limit=4)
-    if hits and (hits[0].score >= CONFIDENT or not candidates):
+    hits = search(ctx, text)
+    if hits and sure(text, hits[0]):
         await show_hit(ctx, hits[0], others=[_hit_option(h) for h in hits[1:]], extra=_back_option(ctx))
         return
-    if candidates:
+    if candidates and not hits and ctx.screen not in ("menu", "faq.ask"):
+        # Most likely a slip on one of this screen's own buttons (an answer, "Tiếp").
         ctx.say(ctx.t("engine.did_you_mean"), candidates + [ctx.opt(AGAIN, "engine.show_again"),
                                                            ctx.opt("menu", "menu.back_to_menu")], screen="fallback")
         return
-    await no_answer(ctx, text)
+    # Not sure: decline kindly, offering the closest questions and choices ("Có phải bạn hỏi…").
+    await no_answer(ctx, text, [_hit_option(h) for h in hits[:2]] + candidates[:1])
 
 
 async def open_topic_or_lesson(ctx: Ctx, text: str) -> bool:
@@ -148,11 +249,12 @@ async def open_topic_or_lesson(ctx: Ctx, text: str) -> bool:
             await ctx.go("topic.list")
         return True
     topic_words = TOPIC_PREFIX.sub("", words)
-    topics = [Option(t.id, t.short) for t in content.topics] + [Option(t.id, t.title) for t in content.topics]
-    picked = match_option(topic_words, topics, cutoff=88)
-    if picked.option is None:
+    names = {fold(name): t.id for t in content.topics for name in (t.short, t.title)}
+    # The topic's name itself, give or take a typo; "quen mk vneid" is a question about VNeID, not the topic.
+    found = process.extractOne(topic_words, list(names), scorer=fuzz.ratio, score_cutoff=88)
+    if found is None:
         return False
-    await ctx.go("topic.lessons", topic=picked.option.id, page=0)
+    await ctx.go("topic.lessons", topic=names[found[0]], page=0)
     return True
 
 
