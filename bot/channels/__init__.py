@@ -55,14 +55,16 @@ async def start_channels(
 
     With `receive=False` only the senders run (the CLI sending a broadcast beside the running bot).
     """
-    from bot.channels.telegram import TelegramChannel
-    from bot.channels.zalo import ZaloChannel
-
     settings = runtime.settings
     wanted: list[Channel] = []
+    # Each adapter is imported only when its token is set: Telegram's library alone costs ~155 MB.
     if settings.telegram_bot_token is not None:
+        from bot.channels.telegram import TelegramChannel
+
         wanted.append(TelegramChannel(runtime, **options))
     if settings.zalo_bot_token is not None:
+        from bot.channels.zalo import ZaloChannel
+
         wanted.append(ZaloChannel(runtime, **options))
     for channel in wanted:
         channel.check()  # a settings error stops start-up before anything is registered anywhere

@@ -21,9 +21,9 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
-from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 
+from bot.channels.backoff import Backoff, BackoffConfig
 from bot.channels.host import Host
 from bot.channels.render import channel_text
 from bot.channels.sender import REPLY, Classify, Sender

@@ -46,11 +46,11 @@ from aiogram.types import (
     Update,
     User,
 )
-from aiogram.utils.backoff import Backoff
 from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
 
 from bot.channels import telegram_api
+from bot.channels.backoff import Backoff
 from bot.channels.host import Host
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel

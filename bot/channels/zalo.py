@@ -25,9 +25,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.utils.backoff import Backoff
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from bot.channels.backoff import Backoff
 from bot.channels.host import Host
 from bot.channels.http_body import NOT_JSON, read_json
 from bot.channels.push import POLL_BACKOFF, PushChannel
