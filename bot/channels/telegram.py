@@ -144,6 +144,7 @@ def incoming_of(update: Said | Tapped) -> Incoming:
         return Incoming(
             channel=CHANNEL, external_id=str(update.person.id), update_id=str(update.update_id), text=update.text,
             display_name=update.person.full_name, start_payload=start_payload(update.text),
+            forwarded=update.forwarded,
         )
     by_label = update.data.startswith(LABEL_PREFIX)
     return Incoming(

@@ -28,6 +28,7 @@ class Said:
     person: Person
     chat_id: int
     text: str | None
+    forwarded: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def _said(update_id: int, message: dict[str, Any]) -> Said | None:
         text = message.get("caption")
     if text is not None and not isinstance(text, str):
         return None
-    return Said(update_id, person, chat["id"], text)
+    forwarded = any(key in message for key in ("forward_origin", "forward_from", "forward_sender_name", "forward_date"))
+    return Said(update_id, person, chat["id"], text, forwarded)
 
 
 def _tapped(update_id: int, query: dict[str, Any]) -> Tapped | None:

@@ -26,6 +26,12 @@ Intent = Literal["harmful", "emergency", "human"]
 ORDER: tuple[Intent, ...] = ("harmful", "emergency", "human")
 INTENTS_FILE = PROJECT_ROOT / "content" / "intents.yaml"
 _PUNCTUATION = re.compile(r"[^\w\s]")
+ABBREVIATIONS = {
+    "ko": "khong", "k": "khong", "hok": "khong", "khg": "khong", "kg": "khong", "j": "gi", "dc": "duoc",
+    "vs": "voi", "ng": "nguoi", "tk": "tai khoan", "ck": "chuyen khoan", "mk": "mat khau", "dt": "dien thoai",
+    "dth": "dien thoai", "bh": "bao gio", "r": "roi", "ntn": "nhu the nao", "z": "vay", "tr": "trieu",
+}
+"""How residents shorten words in chat; spelled out before the patterns read the text."""
 
 
 class IntentsError(Problems):
@@ -45,8 +51,8 @@ class Rule:
 
 
 def folded(text: str) -> str:
-    """'Bị lừa mất tiền rồi!!!' → 'bi lua mat tien roi': what the patterns read."""
-    return " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
+    """'Bị lừa mất tiền rồi!!!' → 'bi lua mat tien roi', 'ko dc' → 'khong duoc': what the patterns read."""
+    return " ".join(ABBREVIATIONS.get(word, word) for word in _PUNCTUATION.sub(" ", fold(text)).split())
 
 
 def _compile(raw: object, where: str, problems: list[str]) -> tuple[re.Pattern[str], ...]:

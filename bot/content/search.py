@@ -37,6 +37,14 @@ STOP_PHRASES = (
     "la", "de", "cua", "duoc", "roi", "da", "se", "nhu", "hay", "hoac", "va", "voi", "cac",
     "nhung", "nay", "kia", "day", "do", "muon", "phai", "sao", "tren", "trong", "bang", "o", "chut",
 )
+# Words typed WITH diacritics that only carry tone or politeness ("cái", "hả", "ấy", "thế"): with
+# their marks they cannot be the content word they fold to ("thế" is not "thẻ", "cái" not "cài"), so
+# they are dropped before folding instead of counting as unknown words against every answer.
+TYPED_FILLERS = frozenset({
+    "cái", "hả", "ạ", "ấy", "đấy", "nhé", "nhỉ", "thế", "vậy", "à", "ơi", "mà", "cứ", "bảo", "nào", "đâu",
+    "chẳng", "thôi", "nhá", "đi", "với", "hử", "kìa", "vâng", "dạ",
+})
+_TYPED_WORD = re.compile(r"\w+")
 FINAL_PARTICLES = frozenset({"chua"})  # "xong chua?" asks; "chua co tin nhan" (not yet) is content
 STRONG, ANSWER, STEP = 1.0, 0.5, 0.4   # how much a word counts in the question/title vs the body
 ANSWER_CHARS = 200                     # only the start of an answer says what it is about
@@ -237,6 +245,8 @@ class SearchIndex:
         has "đòi", "dõi") is kept apart: folding would otherwise turn small talk into a match.
         """
         typed: list[tuple[str, bool]] = []
+        query = _TYPED_WORD.sub(lambda w: "" if w.group().lower() in TYPED_FILLERS else w.group(),
+                                unicodedata.normalize("NFC", query))
         for plain, marks in _spellings(query.replace("%", " phan tram ")):
             foreign = bool(marks) and (plain, marks) not in self.spellings and (
                 plain in self.content_words or plain not in self.synonym_words)  # "khoảng": not in content

@@ -37,6 +37,8 @@ class Incoming:
     replayable: bool = False
     """A resend of the same update gets the replies of the first time (the web chat's "Gửi lại")
     instead of none (push channels already delivered them)."""
+    forwarded: bool = False
+    """Forwarded from someone else (Telegram): a message the person got and wonders about."""
 
     @property
     def user_key(self) -> str:

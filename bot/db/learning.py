@@ -95,3 +95,19 @@ class UnansweredQuestion(Base):
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     """Who asked: their questions go when they do (`bot.privacy`)."""
+
+
+class ScamCheck(Base):
+    """One "Kiểm tra tin nhắn lạ" check, for the monthly counts per TDP and kind of trick.
+
+    Neither the message nor the person is kept: a ward sees a new wave of one trick in
+    one TDP, nobody sees who asked or what they were sent.
+    """
+
+    __tablename__ = "scam_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    tdp_id: Mapped[int | None] = mapped_column(ForeignKey("tdps.id", ondelete="SET NULL"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    signs: Mapped[list[str]] = mapped_column(JSON, default=list)

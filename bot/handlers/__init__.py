@@ -19,13 +19,13 @@ from bot.handlers import (
     menu,
     onboarding,
     quiz,
+    scamcheck,
     settings,
     staff,
 )
 
-ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, help_request, codes, household, mentor, mentor_offline,
-           mentor_session, mentor_tools,
-           settings, staff, broadcast)
+ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, scamcheck, help_request, codes, household, mentor,
+           mentor_offline, mentor_session, mentor_tools, settings, staff, broadcast)
 
 
 def build_flow() -> Flow:

@@ -20,6 +20,7 @@ from bot.core.matching import match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import shown_to
+from bot.handlers.scamcheck import looks_forwarded, tell_verdict
 from bot.text.fold import fold
 from bot.text.masking import mask
 
@@ -34,6 +35,7 @@ hits offered as "Có phải bạn hỏi…" (out-of-scope questions score up to 
 SURE_IN_DOMAIN = 45.0
 FAQ_MARGIN = 5.0
 LONG_STORY = 25  # words; a longer message is read sentence by sentence
+STORY_SENTENCES = 6  # of a long story, the last sentences read
 STORY_COVERAGE = 0.25  # of a story's part, the share of words an answer must hold (a question alone: 0.34)
 STORY_BREAK = re.compile(r"(?<=[.!?\n])\s+|\n")
 EMERGENCY_LESSON = "antoan-8"  # "Lỡ chuyển tiền cho kẻ lừa đảo: làm gì ngay"
@@ -53,6 +55,9 @@ def cut_at_word(text: str, limit: int) -> str:
 
 async def answer(ctx: Ctx, query: str, *, extra: list[Option] | None = None) -> bool:
     """Replies with the best answer and up to 3 other likely ones; False when nothing fits."""
+    if looks_forwarded(ctx, query):  # a message they got, with a link: is it a trap?
+        tell_verdict(ctx, query)
+        return True
     if await understood(ctx, query):
         return True
     hits = search(ctx, query)
@@ -108,6 +113,7 @@ def asking_parts(text: str) -> list[tuple[float, str]]:
     sentences = [s.strip() for s in STORY_BREAK.split(text) if len(s.split()) >= 3]
     if len(text.split()) <= LONG_STORY or len(sentences) < 2:
         return [(1.0, text)]
+    sentences = sentences[-STORY_SENTENCES:]  # the asking is at the end; a 300-word message stays quick
     pairs = [" ".join(sentences[i:i + 2]) for i in range(len(sentences) - 1)]
     parts = [(0.9, pair) for pair in pairs[:-1]] + [(1.0, pairs[-1])]
     # A sentence alone only when it says enough: "có nên không" matches anything.
@@ -207,6 +213,9 @@ async def unmatched(ctx: Ctx, candidates: list[Option]) -> None:
     if fold(text) in STOP_WORDS:
         ctx.user.notifications_off = True
         ctx.say(ctx.t("notifications.stopped"), [ctx.opt("menu", "menu.back_to_menu")], screen="settings.notifications")
+        return
+    if looks_forwarded(ctx, text):
+        tell_verdict(ctx, text)
         return
     if await understood(ctx, text):
         return

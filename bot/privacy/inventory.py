@@ -147,6 +147,10 @@ HOLDINGS: dict[str, Holding] = {
         shared={**ROW_ID, "created_at": "the announcement", "text": "the announcement", "image": "the announcement",
                 "audience": "the announcement", "scheduled_at": "the announcement", "urgent": "the announcement",
                 "status": "the announcement", "total": "the announcement"}),
+    "scam_checks": Holding(
+        "", "", None,
+        shared={**ROW_ID, "checked_at": "a count of checks for the monthly report: no person, no message",
+                "tdp_id": "as above", "verdict": "as above", "signs": "as above"}),
     "processed_updates": Holding(
         "", "", None,
         shared={"channel": "update ids seen (redelivery detection); a web chat's are deleted with the person",

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, uni
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from bot.db.learning import Certificate, LessonProgress
+from bot.db.learning import Certificate, LessonProgress, ScamCheck
 from bot.db.models import Tdp, User, Ward
 from bot.db.network import HelpSession, HelpSessionAttendee, Household, HouseholdMember, Mentor, Mentorship
 from bot.reports.periods import Period
@@ -57,6 +57,10 @@ class TdpRow:
     active_mentees: int = 0
     help_sessions: int = 0
     digital_households: int = 0
+    scam_checks: int = 0
+    """Messages residents of the TDP had checked in the period ("Kiểm tra tin nhắn lạ")."""
+    scam_dangerous: int = 0
+    """Of those, the ones found "Nguy hiểm": a rise is a new wave of scams in the TDP."""
 
     @property
     def certified_percent(self) -> float | None:
@@ -69,7 +73,8 @@ class TdpRow:
 
 
 _COUNTERS = ("adult_population", "households", "registered", "active", "certified", "vneid_active", "mentors",
-             "mentors_at_target", "active_mentees", "help_sessions", "digital_households")
+             "mentors_at_target", "active_mentees", "help_sessions", "digital_households", "scam_checks",
+             "scam_dangerous")
 
 
 def totals(rows: Iterable[TdpRow]) -> TdpRow:
@@ -184,6 +189,13 @@ async def tdp_figures(
     put("digital_households", await session.execute(
         select(Household.tdp_id, func.count()).where(Household.created_at < end, certified_member)
         .group_by(Household.tdp_id)))
+
+    checked = await session.execute(
+        select(ScamCheck.tdp_id, func.count(), func.sum(case((ScamCheck.verdict == "nguy-hiem", 1), else_=0)))
+        .where(_between(ScamCheck.checked_at, period)).group_by(ScamCheck.tdp_id))
+    for tdp_id, count, dangerous in checked:
+        if tdp_id in rows:
+            rows[tdp_id].scam_checks, rows[tdp_id].scam_dangerous = int(count), int(dangerous or 0)
     return list(rows.values())
 
 

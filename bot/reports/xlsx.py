@@ -59,7 +59,8 @@ def _columns(topics: Sequence[tuple[str, str]], many_wards: bool, mentor_target:
              ("Chứng nhận toàn phần", "Mục tiêu", 8, "0%"), ("", "Đã kích hoạt VNeID (tự khai)", 11, COUNT),
              ("Đại sứ số", "Đã duyệt", 9, COUNT), ("Đại sứ số", f"Kèm ≥ {mentor_target} người", 10, COUNT),
              ("Đại sứ số", "Người đang được kèm", 10, COUNT), ("Đại sứ số", "Buổi hướng dẫn trong kỳ", 10, COUNT),
-             ("", "Hộ “Gia đình số”", 10, COUNT)]
+             ("", "Hộ “Gia đình số”", 10, COUNT),
+             ("Kiểm tra tin nhắn lạ trong kỳ", "Số tin", 9, COUNT), ("Kiểm tra tin nhắn lạ trong kỳ", "Nguy hiểm", 9, COUNT)]
     return cols
 
 
@@ -74,7 +75,8 @@ def _values(index: int | None, row: TdpRow, topics: Sequence[tuple[str, str]], m
     values += [row.certificates.get(t, 0) for t, _ in topics]
     values += [row.certified, None if percent is None else percent / 100,
                None if row.target_percent is None else row.target_percent / 100, row.vneid_active,
-               row.mentors, row.mentors_at_target, row.active_mentees, row.help_sessions, row.digital_households]
+               row.mentors, row.mentors_at_target, row.active_mentees, row.help_sessions, row.digital_households,
+               row.scam_checks, row.scam_dangerous]
     return values
 
 

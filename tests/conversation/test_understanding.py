@@ -11,39 +11,50 @@ import yaml
 
 from bot.content.intents import classify
 from tests.conftest import shipped_content
-from tests.conversation.understanding_eval import Report, evaluate_shipped
+from tests.conversation.understanding_eval import HOLDOUT, Report, evaluate_shipped, items
 
-SHARED_LOOP = pytest.mark.asyncio(loop_scope="module")  # the report is measured once for the module
-
-RATCHET = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "understanding_ratchet.yaml")
-                         .read_text(encoding="utf-8"))
+DATA = Path(__file__).resolve().parent.parent / "data"
+SETS = {"understanding": DATA / "understanding.yaml", "holdout": HOLDOUT}
+RATCHETS = {name: yaml.safe_load((DATA / f"{path.stem}_ratchet.yaml").read_text(encoding="utf-8"))
+            for name, path in SETS.items()}
+SHARED_LOOP = pytest.mark.asyncio(loop_scope="module")  # each set is measured once for the module
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def report() -> Report:
-    return await evaluate_shipped()
+async def reports() -> dict[str, Report]:
+    return {name: await evaluate_shipped(path) for name, path in SETS.items()}
 
 
 @SHARED_LOOP
-async def test_accuracy_does_not_fall_below_what_was_reached(report: Report) -> None:
+@pytest.mark.parametrize("name", list(SETS))
+async def test_accuracy_does_not_fall_below_what_was_reached(reports: dict[str, Report], name: str) -> None:
+    report, ratchet = reports[name], RATCHETS[name]
     reached = {"overall": report.accuracy(), **{w: report.accuracy(where=w) for w in ("menu", "faq")},
                **{c: report.accuracy(category=c) for c in report.categories()}}
-    floors = {"overall": RATCHET["overall"], **RATCHET["where"], **RATCHET["categories"]}
-    below = {name: f"{reached[name]:.3f} < {floor}" for name, floor in floors.items() if reached[name] < floor - 1e-9}
+    floors = {"overall": ratchet["overall"], **ratchet["where"], **ratchet["categories"]}
+    below = {key: f"{reached[key]:.3f} < {floor}" for key, floor in floors.items() if reached[key] < floor - 1e-9}
     assert not below, f"{below}\n{report.table()}"
 
 
 @SHARED_LOOP
-async def test_requests_we_must_decline_never_get_a_topical_text(report: Report) -> None:
-    topical = [o.item["text"] for o in report.outcomes
+@pytest.mark.parametrize("name", list(SETS))
+async def test_requests_we_must_decline_never_get_a_topical_text(reports: dict[str, Report], name: str) -> None:
+    topical = [o.item["text"] for o in reports[name].outcomes
                if o.item["category"] in ("out_of_scope", "harmful") and o.topical]
-    assert len(topical) <= RATCHET["topical_declines"], topical
+    assert len(topical) <= RATCHETS[name]["topical_declines"], topical
 
 
 @SHARED_LOOP
-async def test_every_emergency_gets_the_urgent_steps(report: Report) -> None:
-    missed = [o.item["text"] for o in report.outcomes if o.expected == "intent:emergency" and not o.right]
+async def test_every_emergency_gets_the_urgent_steps(reports: dict[str, Report]) -> None:
+    missed = [o.item["text"] for report in reports.values() for o in report.outcomes
+              if o.expected == "intent:emergency" and not o.right]
     assert not missed
+
+
+def test_the_holdout_set_names_only_answers_that_exist() -> None:
+    content = shipped_content()
+    known = {e.id for e in content.faq} | set(content.lessons)
+    assert [i["text"] for i in items(HOLDOUT) if i["expect"].get("answer", next(iter(known))) not in known] == []
 
 
 def test_faq_questions_are_never_read_as_harmful_or_a_request_for_a_person() -> None:

@@ -33,8 +33,13 @@ ALSO = {"path.start": "learn"}
 _ids = itertools.count(1)
 
 
-def items() -> list[dict[str, Any]]:
-    return list(yaml.safe_load(DATA.read_text(encoding="utf-8"))["items"])
+HOLDOUT = DATA.with_name("understanding_holdout.yaml")
+"""A second set, written apart from the first and from the intent patterns, to see how far the
+figures of the first carry over to questions nobody tuned for."""
+
+
+def items(path: Path = DATA) -> list[dict[str, Any]]:
+    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
 
 
 def expected_label(expect: dict[str, str]) -> str:
@@ -138,8 +143,8 @@ async def evaluate(runtime: Runtime, chosen: list[dict[str, Any]] | None = None)
     return report
 
 
-async def evaluate_shipped(settings_overrides: dict[str, Any] | None = None) -> Report:
-    """The whole set against the shipped content, in a throw-away SQLite database."""
+async def evaluate_shipped(path: Path = DATA, settings_overrides: dict[str, Any] | None = None) -> Report:
+    """A whole set against the shipped content, in a throw-away SQLite database."""
     from tests.conftest import make_settings, shipped_content
 
     with tempfile.TemporaryDirectory() as folder:
@@ -149,6 +154,6 @@ async def evaluate_shipped(settings_overrides: dict[str, Any] | None = None) -> 
                                       content=shipped_content())
         runtime.services.files_dir = Path(folder) / "files"
         try:
-            return await evaluate(runtime)
+            return await evaluate(runtime, items(path))
         finally:
             await runtime.close()
