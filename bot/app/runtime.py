@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.content.loader import Content, load_content
+from bot.content.cache import load_cached
+from bot.content.loader import Content
 from bot.core.engine import Engine
 from bot.core.limits import InboundGuard, RateLimiter, TokenBucket
 from bot.core.locks import KeyedLock
@@ -66,7 +67,7 @@ async def build_runtime(
     from bot.handlers import build_flow
 
     database = db or Database(settings.database_url)
-    services = Services(settings=settings, db=database, content=content or load_content())
+    services = Services(settings=settings, db=database, content=content or load_cached())
     services.files_dir.mkdir(parents=True, exist_ok=True)
     if load_reference:
         async with database.transaction() as session:

@@ -117,17 +117,23 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
-        import bot.channels.telegram
-        import bot.channels.zalo
+        import importlib
+
         import bot.handlers
         import bot.web.app  # noqa: F401
-        from bot.content.loader import load_content
+        from bot.content.cache import load_cached
+
+        # Loaded once here so the forked workers share the pages; a channel only when its token is set.
+        for module, token in (("bot.channels.telegram", self.settings.telegram_bot_token),
+                              ("bot.channels.zalo", self.settings.zalo_bot_token)):
+            if token is not None:
+                importlib.import_module(module)
 
         started = time.monotonic()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         asyncio.run(_prepare(self.settings))
-        self.content = load_content()
+        self.content = load_cached()
         readers = {self._start(index): index for index in range(self.workers)}
         if not self._await_ready(readers, READY_TIMEOUT):
             self._stop_all()

@@ -30,7 +30,7 @@ async def find_person(session: AsyncSession, person: str) -> User | None:
     if not external:
         return None
     if channel == "user":
-        user = await session.get(User, int(external)) if external.isdigit() else None
+        user = await session.get(User, int(external)) if external.isdecimal() else None
     else:
         user = await session.scalar(select(User).where(User.channel == channel, User.external_id == external))
     if user is not None and user.merged_into_id is not None:

@@ -127,11 +127,11 @@ class Ctx:
     def chosen_id(self, prefix: str) -> int | None:
         """The number of a chosen option "<prefix>:<n>" ("mentee:12" → 12), else None (also for "mentee:x")."""
         value = self.chosen(prefix)
-        return int(value) if value is not None and value.isdigit() else None
+        return int(value) if value is not None and value.isdecimal() else None
 
     def chosen_number(self, prefix: str, below: int | None = None) -> int | None:
         """The number of a compact option "<prefix><n>" ("q2" → 2), at most `below` - 1 when given, else None."""
-        if self.option is None or not self.option.startswith(prefix) or not self.option[len(prefix):].isdigit():
+        if self.option is None or not self.option.startswith(prefix) or not self.option[len(prefix):].isdecimal():
             return None
         number = int(self.option[len(prefix):])
         return number if below is None or number < below else None

@@ -44,7 +44,7 @@ def parse_number(text: str) -> int | None:
         if folded.startswith(prefix):
             folded = folded[len(prefix):].strip()
             break
-    if folded.isdigit() and len(folded) <= 3:
+    if folded.isdecimal() and len(folded) <= 3:
         return int(folded)
     return NUMBER_WORDS.get(folded)
 

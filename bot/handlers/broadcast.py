@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,9 +13,11 @@ from bot.broadcasts.schedule import ScheduleError, in_quiet_hours, parse_when
 from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
+from bot.db.learning import ScamCheck
 from bot.db.models import Ward
 from bot.db.staff import Broadcast
 from bot.people.roles import STAFF, staff_tdp_scope
+from bot.scams import default_rules
 from bot.text.i18n import format_moment
 from bot.units.reference import tdp_number
 
@@ -22,6 +25,8 @@ router = Router()
 
 AUDIENCES = ("all", "tdp", "uncertified", "not_started", "mentor")
 """The audiences offered in chat (with "back", six choices); `bot broadcast send` knows every audience."""
+ALERT_WINDOW = timedelta(days=30)
+ALERT_CHOICES = 5
 
 
 async def _audience(ctx: Ctx) -> Audience:
@@ -36,14 +41,35 @@ async def _audience(ctx: Ctx) -> Audience:
 @router.screen("broadcast.compose", help="help.broadcast", free_text=True, requires=STAFF)
 async def compose(ctx: Ctx) -> None:
     """Step 1 of 4: the text. Each step is its own screen, so "quay lại" goes back one step."""
+    if ctx.option == "alert":
+        await ctx.go("broadcast.alert")
+        return
     if ctx.entering:
-        ctx.say(ctx.t("broadcast.ask_text"), [ctx.opt("back", "nav.back")])
+        ctx.say(ctx.t("broadcast.ask_text"), [ctx.opt("alert", "broadcast.scam_alert"), ctx.opt("back", "nav.back")])
         return
     text = (ctx.text or "").strip()
     if not text or len(text) > service.MAX_TEXT:
         ctx.say(ctx.t("broadcast.bad_text", limit=service.MAX_TEXT), [ctx.opt("back", "nav.back")])
         return
     await ctx.go("broadcast.audience", text=text)
+
+
+@router.screen("broadcast.alert", help="help.broadcast_alert", requires=STAFF)
+async def scam_alert(ctx: Ctx) -> None:
+    """"Cảnh báo nhanh": a ready text quoting one scam pattern, the ones residents checked most this
+    month first (counted per kind of trick, `ScamCheck`), then on to the audience step."""
+    rules = {rule.id: rule for rule in default_rules().rules}
+    if (rule_id := ctx.chosen("rule")) is not None and rule_id in rules:
+        rule = rules[rule_id]
+        await ctx.go("broadcast.audience", text=ctx.t("broadcast.alert_text", title=rule.title, means=rule.means))
+        return
+    since = datetime.now(UTC) - ALERT_WINDOW
+    seen: Counter[str] = Counter()
+    for signs in await ctx.session.scalars(select(ScamCheck.signs).where(ScamCheck.checked_at >= since)):
+        seen.update(signs or [])
+    ranked = sorted(rules.values(), key=lambda r: (-seen[r.sign], r.id))[:ALERT_CHOICES]
+    ctx.say(ctx.t("broadcast.ask_alert"), [Option(f"rule:{r.id}", r.title[:60]) for r in ranked]
+            + [ctx.opt("back", "nav.back")])
 
 
 @router.screen("broadcast.audience", help="help.broadcast_audience", requires=STAFF, needs=("text",))

@@ -102,7 +102,7 @@ async def place(ctx: Ctx) -> None:
 
 def small_number(text: str | None) -> int | None:
     """The number in "30 phút" or "bài 2" (up to three digits)."""
-    digits = "".join(ch for ch in (text or "") if ch.isdigit())
+    digits = "".join(ch for ch in (text or "") if ch.isdecimal())
     return int(digits) if digits and len(digits) <= 3 else None
 
 

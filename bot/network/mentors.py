@@ -207,7 +207,7 @@ def phone_number(text: str) -> str | None:
     text = text.strip()
     if not text or not set(text) <= _PHONE_CHARACTERS or "+" in text.lstrip("(")[1:]:
         return None
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if ch.isdecimal())
     if digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
     return digits if len(digits) == 10 and digits.startswith("0") and digits[1] != "0" else None
@@ -228,5 +228,5 @@ async def offline_mentee_named(session: AsyncSession, mentor: Mentor, name: str,
 
 def mask_phone(phone: str) -> str:
     """Only the first two and last two digits are kept: enough to tell people apart, useless to call."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = "".join(ch for ch in phone if ch.isdecimal())
     return digits[:2] + "*" * max(0, len(digits) - 4) + digits[-2:] if len(digits) >= 6 else "***"

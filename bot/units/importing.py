@@ -75,7 +75,7 @@ def parse_units_csv(text: str) -> UnitsFile:
             problems.append(f"dòng {line}: thiếu tên phường (ward_name)")
         number = None
         if row["tdp_number"]:
-            if not row["tdp_number"].isdigit() or not 0 < int(row["tdp_number"]) < 1000:
+            if not row["tdp_number"].isdecimal() or not 0 < int(row["tdp_number"]) < 1000:
                 problems.append(f"dòng {line}: số tổ (tdp_number) phải là số 1–999 (đang là '{row['tdp_number']}')")
             else:
                 number = int(row["tdp_number"])

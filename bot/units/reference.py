@@ -96,7 +96,7 @@ def find_tdp(tdps: list[Tdp], text: str) -> Tdp | None:
 async def tdp_by_ref(session: AsyncSession, ref: str) -> Tdp | None:
     """'hung-dao/5' (ward code / TDP number) → that TDP, or None when either does not exist."""
     ward_code, _, number = ref.strip().partition("/")
-    if not number.strip().isdigit():
+    if not number.strip().isdecimal():
         return None
     return await session.scalar(select(Tdp).join(Ward, Ward.id == Tdp.ward_id).where(
         Ward.code == ward_code.strip(), Tdp.number == int(number)))

@@ -82,3 +82,11 @@ def test_fold_and_numbers() -> None:
     assert parse_number("chín") == 9
     assert parse_number("2.") == 2
     assert parse_number("hai ba") is None
+
+
+def test_digits_that_are_not_decimal_are_not_numbers() -> None:
+    """"⓽" and "²" count as digits for str.isdigit but int() refuses them: they must read as no number."""
+    from bot.handlers.mentor_session import small_number
+
+    assert parse_number("⓽") is None and parse_number("²") is None and parse_number("3") == 3
+    assert small_number("⓽ phút") is None and small_number("30 phút") == 30

@@ -105,3 +105,32 @@ async def test_checks_are_counted_per_tdp_in_the_report_without_the_message_or_t
     row = next(r for r in rows if r.tdp_id == tdp)
     assert (row.scam_checks, row.scam_dangerous) == (2, 1)
     assert "vietcombank" not in repr(stored).lower() and chat.user not in repr(stored)
+
+
+async def test_staff_send_a_quick_warning_quoting_the_trick_residents_checked_most(runtime) -> None:
+    from bot.db.learning import ScamCheck
+    from bot.scams import default_rules
+    from tests.conversation.test_staff import seed
+
+    await seed(runtime)
+    rules = default_rules().rules
+    rising = rules[-1]  # the one residents checked most this month
+    async with runtime.db.transaction() as session:
+        session.add_all([ScamCheck(tdp_id=None, verdict="nguy-hiem", signs=[rising.sign]) for _ in range(3)])
+
+    async def say(text: str | None = None, option: str | None = None):
+        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
+
+    for text in ("menu", "can bo phuong", "gui thong bao", "soan thong bao moi"):
+        replies = await say(text)
+    assert "alert" in [o.id for o in replies[-1].options]
+    replies = await say(option="alert")
+    assert replies[-1].screen == "broadcast.alert"
+    first = replies[-1].options[0]
+    assert first.id == f"rule:{rising.id}"
+    replies = await say(option=first.id)
+    assert replies[-1].screen == "broadcast.audience"
+    replies = await say(option="all")
+    replies = await say(option="now")
+    assert replies[-1].screen == "broadcast.preview"
+    assert rising.title in replies[-1].text and "156" in replies[-1].text
