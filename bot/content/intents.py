@@ -65,39 +65,34 @@ def _compile(raw: object, where: str, problems: list[str]) -> tuple[re.Pattern[s
     return tuple(compiled)
 
 
-def load_rules(path: Path = INTENTS_FILE) -> dict[Intent, Rule]:
+DOMAIN = "domain"
+"""The section of words of what the assistant knows about (read by `in_domain`, not an intent)."""
+
+
+def load_rules(path: Path = INTENTS_FILE) -> dict[str, Rule]:
+    """Each intent's rule and the domain words, from one read of the file; every problem at once."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     problems: list[str] = []
-    rules: dict[Intent, Rule] = {}
-    for intent in ORDER:
-        section = data.get(intent) or {}
-        patterns = _compile(section.get("patterns"), f"{intent}.patterns", problems)
+    rules: dict[str, Rule] = {}
+    for name in (*ORDER, DOMAIN):
+        section = data.get(name) or {}
+        patterns = _compile(section.get("patterns"), f"{name}.patterns", problems)
         if not patterns:
-            problems.append(f"{intent}: no patterns")
-        rules[intent] = Rule(patterns, _compile(section.get("unless"), f"{intent}.unless", problems))
+            problems.append(f"{name}: no patterns")
+        rules[name] = Rule(patterns, _compile(section.get("unless"), f"{name}.unless", problems))
     if problems:
         raise IntentsError(problems)
     return rules
 
 
 @cache
-def _rules() -> dict[Intent, Rule]:
+def _rules() -> dict[str, Rule]:
     return load_rules()
-
-
-@cache
-def _domain() -> Rule:
-    data = yaml.safe_load(INTENTS_FILE.read_text(encoding="utf-8")) or {}
-    problems: list[str] = []
-    rule = Rule(_compile((data.get("domain") or {}).get("patterns"), "domain.patterns", problems))
-    if problems or not rule.patterns:
-        raise IntentsError(problems or ["domain: no patterns"])
-    return rule
 
 
 def in_domain(text: str) -> bool:
     """Whether the message speaks of what the assistant knows (VNeID, public services, payment, safety)."""
-    return _domain().matches(folded(text))
+    return _rules()[DOMAIN].matches(folded(text))
 
 
 def classify(text: str) -> Intent | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -75,13 +74,9 @@ class RevokedCertificate(Base):
 
     __tablename__ = "revoked_certificates"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # `bot.people.codes.digest` of the code
     issued_at: Mapped[datetime]
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @staticmethod
-    def digest_of(code: str) -> str:
-        return hashlib.sha256(code.upper().encode()).hexdigest()
 
 
 class UnansweredQuestion(Base):

@@ -131,7 +131,7 @@ async def understood(ctx: Ctx, text: str) -> bool:
         lesson = ctx.services.content.lessons.get(EMERGENCY_LESSON)
         options = [ctx.opt("helper", "menu.ask_helper")]
         if lesson is not None:
-            options.append(Option(f"read:{lesson.id}", ctx.t("faq.read_lesson", title=lesson.title)[:60]))
+            options.append(Option(f"read:{lesson.id}", cut_at_word(ctx.t("faq.read_lesson", title=lesson.title), 60)))
         ctx.say(ctx.t("intent.emergency_more"), options + [ctx.opt("menu", "menu.back_to_menu")],
                 screen="fallback", about="intent:emergency")
     elif intent == "harmful":

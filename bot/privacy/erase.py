@@ -29,6 +29,7 @@ from bot.db.network import Household, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
 from bot.outbox.queue import enqueue
 from bot.people.audit import Actor, record
+from bot.people.codes import digest as code_digest
 from bot.people.folders import remove_folders
 from bot.privacy.inventory import HOLDINGS, Scope, tables
 from bot.text.i18n import translate
@@ -78,7 +79,7 @@ async def erase_person(session: AsyncSession, person: User, actor: Actor, reason
                 select(func.count()).select_from(table).where(holding.owned(table, scope))) or 0)
 
     for certificate in await session.scalars(select(Certificate).where(Certificate.user_id.in_(ids))):
-        session.add(RevokedCertificate(digest=RevokedCertificate.digest_of(certificate.code), issued_at=certificate.issued_at,
+        session.add(RevokedCertificate(digest=code_digest(certificate.code), issued_at=certificate.issued_at,
                                        revoked_at=certificate.revoked_at or now))
     await _tell_their_mentor(session, ids)
     await session.execute(delete(Household).where(

@@ -17,6 +17,7 @@ from bot.core.messages import Attachment
 from bot.db.learning import Certificate, RevokedCertificate
 from bot.db.models import Tdp, User, Ward
 from bot.people.audit import Actor, record
+from bot.people.codes import digest as code_digest
 from bot.quiz import attempts, codes
 from bot.quiz.render import OVERALL_TITLE, TOPIC_TITLE, CertificateView, render_pdf, render_png
 
@@ -133,7 +134,7 @@ async def verify(session: AsyncSession, settings: Settings, text: str) -> Verifi
         return Verification("invalid")
     certificate = await session.scalar(select(Certificate).where(Certificate.code == code))
     if certificate is None:
-        gone = await session.get(RevokedCertificate, RevokedCertificate.digest_of(code))
+        gone = await session.get(RevokedCertificate, code_digest(code))
         return Verification("revoked", revoked_at=gone.revoked_at) if gone else Verification("invalid")
     return Verification("revoked" if certificate.revoked_at else "genuine", certificate, certificate.revoked_at)
 
