@@ -22,21 +22,12 @@ SINCE = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="YYYY-MM-DD: on
 
 
 def _asked(since: datetime | None) -> list[Asked]:
-    """Every distinct masked text with how often and when it was last asked (from `since` on)."""
-    from sqlalchemy import func, select
-
-    from bot.content.drafts import Asked
-    from bot.db.learning import UnansweredQuestion
-
-    start = since.replace(tzinfo=UTC) if since is not None else None
+    """Every distinct open masked text with how often and when it was last asked (from `since` on)."""
+    from bot.questions.service import open_questions
 
     async def work(_settings: Settings, database: Database) -> list[Asked]:
         async with database.sessions() as session:
-            query = select(UnansweredQuestion.text, func.count(), func.max(UnansweredQuestion.asked_at)) \
-                .group_by(UnansweredQuestion.text)
-            if start is not None:
-                query = query.where(UnansweredQuestion.asked_at >= start)
-            return [Asked(text, count, last) for text, count, last in await session.execute(query)]
+            return await open_questions(session, since=since.replace(tzinfo=UTC) if since is not None else None)
 
     return with_database(work)
 

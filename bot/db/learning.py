@@ -90,6 +90,10 @@ class UnansweredQuestion(Base):
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     """Who asked: their questions go when they do (`bot.privacy`)."""
+    answered_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    """When staff answered it (`bot.questions`): answered questions leave the list of what to add."""
+    answered_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    """The staff identity that answered ("telegram:123"), as in the audit log."""
 
 
 class ScamCheck(Base):

@@ -18,6 +18,7 @@ from bot.handlers import (
     mentor_tools,
     menu,
     onboarding,
+    questions,
     quiz,
     scamcheck,
     settings,
@@ -25,7 +26,7 @@ from bot.handlers import (
 )
 
 ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, scamcheck, help_request, codes, household, mentor,
-           mentor_offline, mentor_session, mentor_tools, settings, staff, broadcast)
+           mentor_offline, mentor_session, mentor_tools, settings, staff, questions, broadcast)
 
 
 def build_flow() -> Flow:

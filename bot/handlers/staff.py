@@ -19,6 +19,7 @@ from bot.db.network import Mentor, Mentorship
 from bot.network import mentors as net
 from bot.outbox.queue import enqueue
 from bot.people.roles import ADMIN, ROLES, STAFF, TRUSTED_CHANNELS, grant_role, is_admin, staff_tdp_scope
+from bot.questions.service import count_open
 from bot.text.i18n import WARD_TZ
 from bot.units.reference import tdp_number
 
@@ -28,16 +29,15 @@ router = Router()
 @router.screen("staff.home", help="help.staff", requires=STAFF)
 async def staff_home(ctx: Ctx) -> None:
     targets = {"broadcast": "broadcast.compose", "broadcasts": "broadcast.list", "report": "staff.report",
-               "mentors": "staff.mentors", "network": "staff.network", "roles": "staff.roles"}
+               "mentors": "staff.mentors", "network": "staff.network", "questions": "staff.questions"}
     if ctx.option in targets:
         await ctx.go(targets[ctx.option])
         return
     pending = await ctx.session.scalar(select(func.count()).select_from(Mentor).where(Mentor.status == "pending"))
-    options = [ctx.opt("broadcasts", "staff.broadcasts"), ctx.opt("report", "staff.report"),
-               ctx.opt("mentors", "staff.mentors", n=pending or 0), ctx.opt("network", "staff.network")]
-    if is_admin(ctx.identity, ctx.settings):
-        options.append(ctx.opt("roles", "staff.roles"))
-    options.append(ctx.opt("menu", "menu.back_to_menu"))
+    waiting = await count_open(ctx.session, tdp_id=staff_tdp_scope(ctx.identity))
+    options = [ctx.opt("broadcasts", "staff.broadcasts"), ctx.opt("questions", "staff.questions", n=waiting),
+               ctx.opt("mentors", "staff.mentors", n=pending or 0), ctx.opt("network", "staff.network"),
+               ctx.opt("report", "staff.report"), ctx.opt("menu", "menu.back_to_menu")]
     ctx.say(ctx.t("staff.title", pending=pending or 0), options)
 
 
@@ -96,6 +96,9 @@ async def mentor_applications(ctx: Ctx) -> None:
 @router.screen("staff.network", help="help.staff", requires=STAFF)
 async def network(ctx: Ctx) -> None:
     """Mentors per TDP and below target, learners without a mentor, pairs per organisation; assign one."""
+    if ctx.option == "roles" and is_admin(ctx.identity, ctx.settings):
+        await ctx.go("staff.roles")
+        return
     scope = staff_tdp_scope(ctx.identity)
     if (learner_id := ctx.chosen_id("assign")) is not None:
         learner = await ctx.session.get(User, learner_id)
@@ -134,6 +137,8 @@ async def network(ctx: Ctx) -> None:
                    unpaired=total_unpaired or 0)]
     lines += [f"• {ctx.t(f'org.{org}')}: {n}" for org, n in sorted(orgs.items())]
     options = [Option(f"assign:{u.id}", ctx.t("staff.assign", name=u.display_name or f"#{u.id}")) for u in learners]
+    if is_admin(ctx.identity, ctx.settings):  # giving roles belongs with the people of the network
+        options.append(ctx.opt("roles", "staff.roles"))
     ctx.say("\n".join(lines), options + [ctx.opt("back", "nav.back")])
 
 

@@ -260,6 +260,7 @@ async def test_admin_gives_a_tdp_leader_role_in_chat(runtime) -> None:
 
     await say("menu")
     await say("can bo phuong")
+    await say("mang luoi dai su so")
     replies = await say("them can bo to truong")
     assert replies[-1].screen == "staff.roles"
     replies = await say("zalo:leader-1 tdp-leader tổ 5")
