@@ -36,7 +36,19 @@ STOP_PHRASES = (
     "thi", "toi", "minh", "bi", "co", "khong", "a", "ah", "ak", "vay", "nhe", "oi", "gi", "nao",
     "la", "de", "cua", "duoc", "roi", "da", "se", "nhu", "hay", "hoac", "va", "voi", "cac",
     "nhung", "nay", "kia", "day", "do", "muon", "phai", "sao", "tren", "trong", "bang", "o", "chut",
+    "j", "kieu j", "ntn", "neu", "ha", "hu",
 )
+# Words residents use to address and to tell ("bác", "cháu", "người ta bảo", "không biết"), which
+# are also content now and then ("thêm cháu vào VNeID", "biết tiền đã về"): they count a little,
+# both in what the query asks and in what a document matches, so a long chatty question is not
+# judged "about something else" for its courtesy.
+SOFT_WORDS = frozenset({
+    "bac", "chau", "ba", "ong", "chu", "anh", "chi", "em", "con", "co", "ta", "nguoi", "bao", "biet", "hoi",
+    "nen", "lam", "truoc", "ra", "vua", "moi", "cai", "no", "xin", "giup", "that", "ca", "vao", "xong",
+})
+SOFT_WEIGHT = 0.35
+STORY_SHARE = 0.85  # of an entry's question, the share a story must hold to be about it
+STORY_FULL = 6.0    # IDF held for full confidence: two or three distinctive words
 # Words typed WITH diacritics that only carry tone or politeness ("cái", "hả", "ấy", "thế"): with
 # their marks they cannot be the content word they fold to ("thế" is not "thẻ", "cái" not "cài"), so
 # they are dropped before folding instead of counting as unknown words against every answer.
@@ -272,7 +284,8 @@ class SearchIndex:
             return []
         scores: dict[int, float] = defaultdict(float)
         total = 0.0
-        features = [*((t, 1.0) for t in sure), *((p, BIGRAM_WEIGHT) for p in dict.fromkeys(_pairs(tokens)))]
+        features = [*((t, SOFT_WEIGHT if t in SOFT_WORDS else 1.0) for t in sure),
+                    *((p, BIGRAM_WEIGHT) for p in dict.fromkeys(_pairs(tokens)))]
         for feature, weight in features:
             idf = self.idf.get(feature)
             if idf is None:
@@ -294,6 +307,29 @@ class SearchIndex:
             score = 100 * KEYWORD_SHARE * coverage + (1 - KEYWORD_SHARE) * similar
             if score >= MIN_SCORE:
                 hits.append(Hit(doc.kind, doc.id, doc.title, round(score, 1)))
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:limit]
+
+    def search_story(self, story: str, limit: int = 4) -> list[Hit]:
+        """The entries whose own question a long story contains: a story of 60 words holds the few that
+        ask ("làm sao biết tiền vào thật") among many about what happened, so here the measure is how much
+        of an entry's question or phrasing (IDF-weighted, courtesy words aside) the story holds, and how
+        much that is, rather than how much of the story the entry holds (`search`)."""
+        tokens, _ = self.query_tokens(story)
+        asked = set(tokens)
+        hits = []
+        for doc in self.docs:
+            best = (0.0, 0.0)
+            for text in doc.texts:
+                own = {w for w in text.split() if w not in SOFT_WORDS and w in self.idf}
+                if len(own) < 2:
+                    continue
+                held = sum(self.idf[w] for w in own & asked)
+                share = held / sum(self.idf[w] for w in own)
+                if share >= STORY_SHARE and held > best[0]:
+                    best = (held, share)
+            if best[0]:
+                hits.append(Hit(doc.kind, doc.id, doc.title, round(100 * best[1] * min(1.0, best[0] / STORY_FULL), 1)))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:limit]
 

@@ -96,8 +96,9 @@ def _search(ctx: Ctx, text: str, limit: int) -> list[Hit]:
     if len(parts) == 1:
         return index.search(text, limit=limit)
     found: dict[tuple[str, str], Hit] = {}
-    for weight, part in parts:
-        for hit in index.search(part, limit=limit, min_coverage=STORY_COVERAGE):
+    searches = [(weight, index.search(part, limit=limit, min_coverage=STORY_COVERAGE)) for weight, part in parts]
+    for weight, hits in [*searches, (1.0, index.search_story(text, limit))]:
+        for hit in hits:
             scored = Hit(hit.kind, hit.id, hit.title, hit.score * weight)
             key = (hit.kind, hit.id)
             if key not in found or found[key].score < scored.score:
