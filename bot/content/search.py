@@ -36,7 +36,7 @@ STOP_PHRASES = (
     "thi", "toi", "minh", "bi", "co", "khong", "a", "ah", "ak", "vay", "nhe", "oi", "gi", "nao",
     "la", "de", "cua", "duoc", "roi", "da", "se", "nhu", "hay", "hoac", "va", "voi", "cac",
     "nhung", "nay", "kia", "day", "do", "muon", "phai", "sao", "tren", "trong", "bang", "o", "chut",
-    "j", "kieu j", "ntn", "neu", "ha", "hu",
+    "j", "gj", "kieu j", "ntn", "neu", "ha", "hu",
 )
 # Words residents use to address and to tell ("bác", "cháu", "người ta bảo", "không biết"), which
 # are also content now and then ("thêm cháu vào VNeID", "biết tiền đã về"): they count a little,
@@ -84,6 +84,19 @@ class Hit:
     id: str
     title: str      # FAQ question or lesson title, with diacritics, for an option label
     score: float    # 0..100
+
+
+_TELEX_TONE = re.compile(r"(?<=[aeiouy])([aeiouyw]*[cmnpgth]*)[sfrxj]([cmnpgth]*)$")
+_TELEX_MARKS = re.compile(r"aa|aw|ee|oo|ow|uw|dd")
+
+
+def untelex(word: str) -> str | None:
+    """A word typed in Telex with the Vietnamese keyboard off ("tieefn", "hocj", "dduwowcj"), folded
+    ("tien", "hoc", "duoc"); None when it is not one. No Vietnamese syllable ends in s, f, r, x or j,
+    so such a letter after the vowels is the tone key; aa ee oo dd and aw ow uw are â ê ô đ and ă ơ ư."""
+    toned = _TELEX_TONE.sub(lambda m: m.group(1) + m.group(2), word)
+    plain = _TELEX_MARKS.sub(lambda m: m.group()[0], toned)
+    return plain if plain != word and _SYLLABLE.fullmatch(plain) else None
 
 
 def words(text: str) -> list[str]:
@@ -268,6 +281,8 @@ class SearchIndex:
             if foreign:
                 raw.append(word + "?")  # matches nothing, counts as an unknown word
                 continue
+            if word not in self.known and not _SYLLABLE.fullmatch(word) and (telex := untelex(word)):
+                word = telex  # typed in Telex: as sure as typed, it is what they meant letter by letter
             fixed = None if word in self.known or _SYLLABLE.fullmatch(word) else self._correct(
                 word, typed[i - 1][0] if i else "", typed[i + 1][0] if i + 1 < len(typed) else "")
             raw.append(fixed[0] if fixed else word)

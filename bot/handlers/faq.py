@@ -32,7 +32,7 @@ TOPIC_PREFIX = re.compile(r"^(?:hoc|hoc bai|bai hoc|chu de|xem)\s+")
 SURE = 51.0
 """A search hit this good is answered; below it, the question is declined kindly with the best two
 hits offered as "Có phải bạn hỏi…" (out-of-scope questions score up to 51 on the measured set)."""
-SURE_IN_DOMAIN = 45.0
+SURE_IN_DOMAIN = 42.0
 FAQ_MARGIN = 5.0
 LONG_STORY = 25  # words; a longer message is read sentence by sentence
 STORY_SENTENCES = 6  # of a long story, the last sentences read

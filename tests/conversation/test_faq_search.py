@@ -74,6 +74,11 @@ def test_hit_rate_of_resident_queries(index: SearchIndex) -> None:
     ("chuyen khoang nham nguoi", "faq:tt-chuyen-nham"),   # common misspelling
     ("qet ma qr tra tien", "faq:tt-quet-qr"),             # missing letter
     ("ko nho passcode", "faq:vneid-quen-passcode"),       # "ko nho" = "không nhớ" = quên
+    # Telex typed with the Vietnamese keyboard off: tone keys and doubled vowels left in the word
+    ("queen maatj khaaur vneid", "faq:vneid-quen-passcode"),
+    ("chuyeenr khoanr nhaamf thif lamf sao", "faq:tt-chuyen-nham"),
+    ("kichs hoatj vneid", "faq:vneid-kich-hoat"),
+    ("pascot la cai j", "faq:vneid-passcode"),
 ])
 def test_typos_and_abbreviations(index: SearchIndex, text: str, expected: str) -> None:
     assert _top(index, text) == expected
