@@ -9,7 +9,6 @@ residents all receive it), and the answered questions leave the list.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,10 +50,11 @@ async def unanswered_groups(session: AsyncSession, synonyms: list[list[str]], *,
     return group_questions(await open_questions(session, since=since, tdp_id=tdp_id), synonyms)
 
 
-def _askers(group: Group, since: datetime | None, tdp_id: int | None) -> tuple[list[ColumnElement[bool]], Select[Any]]:
+def _askers(group: Group, since: datetime | None,
+            tdp_id: int | None) -> tuple[list[ColumnElement[bool]], Select[int, str, str]]:
     """The open questions of `group` (in scope) and who asked them, newest first."""
     conditions = [*_open(tdp_id, since), UnansweredQuestion.text.in_([asked.text for asked in group.texts])]
-    return conditions, (select(UnansweredQuestion.user_id, UnansweredQuestion.text, User.locale)
+    return conditions, (select(User.id, UnansweredQuestion.text, User.locale)
                         .join(User, User.id == UnansweredQuestion.user_id)
                         .where(*conditions, User.merged_into_id.is_(None))
                         .order_by(UnansweredQuestion.asked_at.desc()))
@@ -64,7 +64,7 @@ async def count_askers(session: AsyncSession, group: Group, *, since: datetime |
                        tdp_id: int | None = None) -> int:
     """How many people an answer to `group` would reach (what the staff member confirms)."""
     _, query = _askers(group, since, tdp_id)
-    return await session.scalar(select(func.count(func.distinct(query.subquery().c.user_id)))) or 0
+    return await session.scalar(select(func.count(func.distinct(query.subquery().c.id)))) or 0
 
 
 async def answer_group(session: AsyncSession, group: Group, answer: str, actor: str, *,
