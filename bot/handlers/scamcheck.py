@@ -15,6 +15,7 @@ from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import ScamCheck
+from bot.lessons.progress import complete
 from bot.scams import CONTENT_DIR, PracticeSet, check, default_rules, find_links, load_practice, render
 
 router = Router()
@@ -52,6 +53,11 @@ async def scam_check(ctx: Ctx) -> None:
     tell_verdict(ctx, ctx.text or "")
 
 
+PRACTICE_LESSON, PRACTICE_TOPIC = "luyen-nhan-biet-lua-dao", "antoan"
+"""A passed round is kept as a finished activity of the An toàn topic: it shows in the week's count,
+the mentor's view of the topic and the TDP report beside the topic's lessons."""
+
+
 @cache
 def practice_set() -> PracticeSet:
     return load_practice(CONTENT_DIR)
@@ -85,7 +91,11 @@ async def practice(ctx: Ctx) -> None:
     ids, at = ctx.data["round"], ctx.data["at"]
     if at >= len(ids):
         right, total = ctx.data["right"], len(ids)
-        key = "scam.practice_passed" if right >= practice.needed else "scam.practice_failed"
+        passed = right >= practice.needed
+        key = "scam.practice_passed" if passed else "scam.practice_failed"
+        if passed and ctx.user.has_consented:  # progress is kept only for people who agreed to it
+            await complete(ctx.session, ctx.user.id, PRACTICE_LESSON, PRACTICE_TOPIC, True)
+            key = "scam.practice_counted"
         ctx.say(ctx.t(key, right=right, total=total), [ctx.opt("again", "scam.practice_again"),
                                                        ctx.opt("menu", "menu.back_to_menu")])
         return

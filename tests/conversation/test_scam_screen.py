@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot.channels.telegram import incoming_of
 from bot.channels.telegram_updates import Said, read_update
 from bot.core.messages import Incoming
-from bot.db.learning import UnansweredQuestion
+from bot.db.learning import LessonProgress, UnansweredQuestion
+from bot.handlers.scamcheck import PRACTICE_LESSON
 
 FAKE_BANK = ("Vietcombank thong bao: Tai khoan cua Quy khach se bi tam khoa do chua cap nhat sinh trac hoc. "
              "Vui long truy cap https://vietcombank-vn.top/xacthuc de cap nhat truoc 17h hom nay.")
@@ -80,8 +81,35 @@ async def test_a_practice_round_explains_each_answer_and_counts_the_right_ones(c
     assert sum(by_text[t].is_scam for t in seen) == practice.draw - practice.draw // 2  # half real, half fake
     assert f"{(practice.draw + 1) // 2}/{practice.draw}" in chat.text
     assert chat.option_ids() == ["again", "menu"]
+    assert "tính vào chủ đề" not in chat.text  # half right is not a pass: nothing counted
+    async with chat.runtime.db.sessions() as session:
+        assert await session.scalar(select(LessonProgress).where(LessonProgress.lesson_id == PRACTICE_LESSON)) is None
     await chat.send(option="again")
     assert "Tin 1/" in chat.text
+
+
+async def test_a_passed_round_counts_towards_the_an_toan_topic(chat) -> None:
+    from datetime import UTC, datetime
+
+    from bot.handlers.scamcheck import practice_set
+    from bot.reports.figures import tdp_figures
+    from bot.reports.periods import Period
+
+    practice = practice_set()
+    by_text = {item.text: item for item in practice.items}
+    await chat.onboard()
+    await chat.send("kiem tra tin nhan la")
+    await chat.send(option="practice")
+    for _ in range(practice.draw):
+        item = by_text[next(t for t in by_text if f"«{t}»" in chat.text)]
+        await chat.send(option=item.answer)
+    assert f"{practice.draw}/{practice.draw}" in chat.text and "tính vào chủ đề An toàn trên mạng" in chat.text
+    now = datetime.now(UTC)
+    async with chat.runtime.db.sessions() as session:
+        row = await session.scalar(select(LessonProgress).where(LessonProgress.lesson_id == PRACTICE_LESSON))
+        figures = await tdp_figures(session, Period.monthly(now.year, now.month))
+    assert row is not None and row.topic_id == "antoan" and row.completed_at is not None
+    assert any(r.lessons_completed.get("antoan") == 1 for r in figures)
 
 
 async def test_checks_are_counted_per_tdp_in_the_report_without_the_message_or_the_person(chat) -> None:
