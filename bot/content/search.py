@@ -194,6 +194,7 @@ class SearchIndex:
         self.pairs: set[str] = set()                    # word pairs as written, for typo context
         self.spellings: set[tuple[str, str]] = set()    # words with their diacritics
         self._typos: dict[str, list[tuple[str, int]]] = {}
+        self._story: list[tuple[int, frozenset[str], float]] | None = None
 
     @classmethod
     def build(cls, content: Content) -> SearchIndex:
@@ -325,6 +326,17 @@ class SearchIndex:
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:limit]
 
+    def _story_texts(self) -> list[tuple[int, frozenset[str], float]]:
+        """Each entry's question, phrasings and title as its distinctive words and their IDF in all."""
+        if self._story is None:
+            self._story = []
+            for number, doc in enumerate(self.docs):
+                for text in doc.texts:
+                    own = frozenset(w for w in text.split() if w not in SOFT_WORDS and w in self.idf)
+                    if len(own) >= 2:
+                        self._story.append((number, own, sum(self.idf[w] for w in own)))
+        return self._story
+
     def search_story(self, story: str, limit: int = 4) -> list[Hit]:
         """The entries whose own question a long story contains: a story of 60 words holds the few that
         ask ("làm sao biết tiền vào thật") among many about what happened, so here the measure is how much
@@ -332,19 +344,13 @@ class SearchIndex:
         much that is, rather than how much of the story the entry holds (`search`)."""
         tokens, _ = self.query_tokens(story)
         asked = set(tokens)
-        hits = []
-        for doc in self.docs:
-            best = (0.0, 0.0)
-            for text in doc.texts:
-                own = {w for w in text.split() if w not in SOFT_WORDS and w in self.idf}
-                if len(own) < 2:
-                    continue
-                held = sum(self.idf[w] for w in own & asked)
-                share = held / sum(self.idf[w] for w in own)
-                if share >= STORY_SHARE and held > best[0]:
-                    best = (held, share)
-            if best[0]:
-                hits.append(Hit(doc.kind, doc.id, doc.title, round(100 * best[1] * min(1.0, best[0] / STORY_FULL), 1)))
+        best: dict[int, tuple[float, float]] = {}
+        for number, own, weight in self._story_texts():
+            held = sum(self.idf[w] for w in own & asked)
+            if held / weight >= STORY_SHARE and held > best.get(number, (0.0, 0.0))[0]:
+                best[number] = (held, held / weight)
+        hits = [Hit(self.docs[n].kind, self.docs[n].id, self.docs[n].title,
+                    round(100 * share * min(1.0, held / STORY_FULL), 1)) for n, (held, share) in best.items()]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:limit]
 

@@ -97,7 +97,7 @@ def _search(ctx: Ctx, text: str, limit: int) -> list[Hit]:
         return index.search(text, limit=limit)
     found: dict[tuple[str, str], Hit] = {}
     searches = [(weight, index.search(part, limit=limit, min_coverage=STORY_COVERAGE)) for weight, part in parts]
-    for weight, hits in [*searches, (1.0, index.search_story(text, limit))]:
+    for weight, hits in [*searches, (1.0, index.search_story(" ".join(_sentences(text)[-STORY_SENTENCES:]), limit))]:
         for hit in hits:
             scored = Hit(hit.kind, hit.id, hit.title, hit.score * weight)
             key = (hit.kind, hit.id)
@@ -106,12 +106,16 @@ def _search(ctx: Ctx, text: str, limit: int) -> list[Hit]:
     return sorted(found.values(), key=lambda h: h.score, reverse=True)[:limit]
 
 
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in STORY_BREAK.split(text) if len(s.split()) >= 3]
+
+
 def asking_parts(text: str) -> list[tuple[float, str]]:
     """A long story's sentences, the one that asks (a "?" or the last) counting most; a short text whole.
 
     Residents tell what happened first and ask last ("... Giờ tôi phải làm gì"): searching the
     whole story lets its many words about the past outvote the few that ask."""
-    sentences = [s.strip() for s in STORY_BREAK.split(text) if len(s.split()) >= 3]
+    sentences = _sentences(text)
     if len(text.split()) <= LONG_STORY or len(sentences) < 2:
         return [(1.0, text)]
     sentences = sentences[-STORY_SENTENCES:]  # the asking is at the end; a 300-word message stays quick
