@@ -21,8 +21,10 @@ from bot.network.mentors import approved_mentor_exists
 from bot.outbox.queue import PUSH_CHANNELS
 from bot.units.reference import tdp_by_ref, ward_by_code
 
-KINDS = ("all", "ward", "tdp", "role", "uncertified", "not_started", "channel")
+KINDS = ("all", "ward", "tdp", "role", "uncertified", "not_started", "channel", "age")
 CHANNELS = (*PUSH_CHANNELS, "web")
+AGE_BANDS = ("u16", "16-59", "60+")
+"""The age bands onboarding asks (`bot.handlers.onboarding`)."""
 
 
 class AudienceError(ValueError):
@@ -36,20 +38,22 @@ class Audience:
 
     @classmethod
     def parse(cls, text: str) -> Audience:
-        """'all', 'ward:hung-dao', 'tdp:hung-dao/5', 'role:mentor', 'uncertified', 'not_started:vneid', 'channel:zalo'."""
+        """'all', 'ward:hung-dao', 'tdp:hung-dao/5', 'role:mentor', 'uncertified', 'not_started:vneid', 'channel:zalo', 'age:60+'."""
         kind, _, value = text.strip().partition(":")
         kind = kind.strip().lower().replace("-", "_")
         if kind not in KINDS:
             raise AudienceError(f"unknown audience {text!r}; use one of: all, ward:<code>, tdp:<ward>/<number>, "
-                                "role:learner|mentor, uncertified, not_started:<topic>, channel:telegram|zalo")
+                                "role:learner|mentor, uncertified, not_started:<topic>, channel:telegram|zalo, age:u16|16-59|60+")
         if kind in ("all", "uncertified") and value:
             raise AudienceError(f"{kind} takes no value")
-        if kind in ("ward", "tdp", "role", "channel") and not value:
+        if kind in ("ward", "tdp", "role", "channel", "age") and not value:
             raise AudienceError(f"{kind} needs a value, e.g. {kind}:…")
         if kind == "role" and value not in ("learner", "mentor"):
             raise AudienceError("role is learner or mentor")
         if kind == "channel" and value not in CHANNELS:
             raise AudienceError("channel is telegram, zalo or web")
+        if kind == "age" and value not in AGE_BANDS:
+            raise AudienceError("age is u16, 16-59 or 60+")
         return cls(kind, value or None)
 
     def as_dict(self) -> dict[str, str | None]:
@@ -96,6 +100,8 @@ async def recipients_query(session: AsyncSession, audience: Audience, scope_tdp_
         conditions.append(~exists().where(and_(*started)))
     elif audience.kind == "channel":
         conditions.append(User.channel == audience.value)
+    elif audience.kind == "age":
+        conditions.append(User.age_band == audience.value)
     return select(User.id).where(*conditions).order_by(User.id)
 
 

@@ -20,7 +20,7 @@ def broadcast_send(
     text: str = typer.Option(..., "--text", help="The announcement (a line on how to stop them is added)."),
     audience: str = typer.Option("all", "--audience",
                                  help="all | ward:<code> | tdp:<ward>/<n> | role:learner|mentor | uncertified | "
-                                      "not_started:<topic> | channel:telegram|zalo|web"),
+                                      "not_started:<topic> | channel:telegram|zalo|web | age:u16|16-59|60+"),
     at: str = typer.Option(None, "--at", help='"YYYY-MM-DD HH:MM" (ward time) or "20/12 8:00"; default now.'),
     urgent: bool = typer.Option(False, "--urgent", help="Send even in quiet hours (21:00–07:00)."),
     yes: bool = typer.Option(False, "--yes", help="Confirm without asking."),
@@ -105,9 +105,11 @@ def broadcast_list(limit: int = typer.Option(20, help="How many.")) -> None:
         async with database.sessions() as session:
             return list(await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)))
 
-    for row in with_database(work):
-        when = f"{row.scheduled_at:%Y-%m-%d %H:%M}" if row.scheduled_at else "-"
-        typer.echo(f"#{row.id:<5} {row.status:<9} {row.total:>6} recipients  {when} UTC  {row.text[:50]!r}")
+    from bot.text.i18n import format_moment
+
+    for row in with_database(work):  # ward time, like every other list (the console, `bot audit`)
+        when = f"{format_moment(row.scheduled_at)} (UTC+7)" if row.scheduled_at else "-"
+        typer.echo(f"#{row.id:<5} {row.status:<9} {row.total:>6} recipients  {when}  {row.text[:50]!r}")
 
 
 @broadcast_app.command("status")

@@ -3,8 +3,6 @@ with where they are stuck, and the answer relayed back; joining a mentor by invi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import or_, select
 
 from bot.core.context import Ctx
@@ -14,6 +12,7 @@ from bot.db.models import User
 from bot.db.network import HelpRequest, Mentor
 from bot.handlers.mentor import _mentor
 from bot.network import mentors as net
+from bot.network.help_requests import answer_request
 from bot.outbox.queue import enqueue
 from bot.people.roles import MENTOR, STAFF_ROLES, TRUSTED_CHANNELS
 from bot.text.masking import mask
@@ -143,13 +142,8 @@ async def answer(ctx: Ctx) -> None:
         ctx.say(ctx.t("help_request.show", question=request.question, where=_where(ctx, context, mentee=True)),
                 [ctx.opt("back", "nav.back")])
         return
-    reply = " ".join((ctx.text or "").split())[:MAX_QUESTION]
-    if not reply:
+    if not await answer_request(ctx.session, request, ctx.text or "", ctx.identity.id, mentor.full_name):
         return
-    request.status, request.answer = "answered", reply
-    request.answered_by, request.answered_at = ctx.identity.id, datetime.now(UTC)
-    await enqueue(ctx.session, request.mentee_id, ctx.t("help_request.answer", mentor=mentor.full_name,
-                                                        question=request.question, answer=reply), priority=0)
     ctx.say(ctx.t("help_request.answered"))
     await ctx.replace("mentor.requests")
 

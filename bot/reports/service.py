@@ -19,6 +19,7 @@ from bot.db.session import Database
 from bot.people.audit import Actor, record
 from bot.reports.chart import render_chart_png
 from bot.reports.figures import TdpRow, report_topics, tdp_figures, totals
+from bot.reports.pdf import write_report_pdf
 from bot.reports.periods import Period
 from bot.reports.xlsx import write_report
 
@@ -31,6 +32,7 @@ class ReportFiles:
     xlsx: Path
     chart_png: Path
     summary: str
+    pdf: Path | None = None
 
 
 class UnknownWard(ValueError):
@@ -99,9 +101,10 @@ def _audit_target(path: Path) -> str:
 async def build_report(
     db: Database, settings: Settings, kind: str, year: int, quarter: int | None = None, month: int | None = None,
     ward_code: str | None = None, *, out_dir: Path = DEFAULT_DIR, filename: str | None = None,
-    actor: Actor | None = None,
+    actor: Actor | None = None, pdf: bool = False,
 ) -> ReportFiles:
-    """Computes the figures and writes `<out_dir>/<filename>` (.xlsx) and the chart PNG next to it.
+    """Computes the figures and writes `<out_dir>/<filename>` (.xlsx) and the chart PNG next to it
+    (and, with `pdf`, the same report as a PDF).
 
     With `actor`, an audit entry "report.export" records who exported what.
     Raises ValueError for a bad period and UnknownWard for an unknown ward code.
@@ -114,15 +117,19 @@ async def build_report(
     total = totals(rows)
     xlsx_path = Path(out_dir) / (filename or default_name(period, ward_code))
     png_path = xlsx_path.with_suffix(".png")
+    pdf_path = xlsx_path.with_suffix(".pdf") if pdf else None
+    summary = summary_text(rows, total, period, settings.mentor_target)
 
     def render() -> None:  # CPU work off the event loop: the bot keeps answering meanwhile
         write_report(rows, total, period, xlsx_path, topics=report_topics(), mentor_target=settings.mentor_target)
         png_path.write_bytes(render_chart_png(rows, period))
+        if pdf_path is not None:
+            write_report_pdf(rows, total, period, summary, png_path, pdf_path)
 
     await asyncio.to_thread(render)
-    summary = summary_text(rows, total, period, settings.mentor_target)
     if actor is not None:
         async with db.transaction() as session:
             record(session, actor, "report.export", target=_audit_target(xlsx_path),
-                   detail=f"{period.label}; ward={ward_code or 'all'}; png={png_path.name}")
-    return ReportFiles(xlsx_path, png_path, summary)
+                   detail=f"{period.label}; ward={ward_code or 'all'}; png={png_path.name}"
+                   + (f"; pdf={pdf_path.name}" if pdf_path else ""))
+    return ReportFiles(xlsx_path, png_path, summary, pdf_path)
