@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint browser bench check clean
+.PHONY: install run test lint browser voice bench check clean
 
 install: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # Creates .env with a fresh certificate signing key the first time, then starts the bot
 # (migrations and content are applied by `bot run`).
-run: install .env
+run: install voice .env
 	$(VENV)/bin/bot run
 
 .env:
@@ -24,7 +24,7 @@ run: install .env
 	@echo "Created .env with a new CERT_SIGNING_KEY (edit it to add Telegram/Zalo tokens)."
 
 # The suite runs on every core (pytest-xdist): each test has its own database, schema and Redis prefix.
-test: install browser
+test: install browser voice
 	$(PY) -m pytest -q -n auto
 
 # The browser test (tests/browser) drives Debian's chromium through Playwright: the package comes
@@ -38,6 +38,17 @@ browser:
 	  $$sudo apt-get update -q >/dev/null && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium fonts-noto-color-emoji >/dev/null && \
 	  $(CHROMIUM) --version; }
+
+# Read-aloud ("🔊 Nghe", bot/voice) speaks with Debian's espeak-ng and its Vietnamese voice, the
+# offline default and every other voice's fallback: installed the same way as chromium.
+ESPEAK := /usr/bin/espeak-ng
+voice:
+	@test -x $(ESPEAK) || { \
+	  echo "Installing Debian's espeak-ng for read-aloud (apt-get install espeak-ng)"; \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q espeak-ng >/dev/null && \
+	  $(ESPEAK) --version; }
 
 # Style and errors (ruff), types (mypy), and the import layers of docs/architecture.md (import-linter).
 lint: install

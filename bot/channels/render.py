@@ -9,6 +9,7 @@ buttons, so choices become a numbered list the engine already understands
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -102,7 +103,7 @@ def explain_text_only(replies: list[Reply], note: str) -> list[Reply]:
     """
     if replies and replies[0].screen == "fallback":
         first = replies[0]
-        replies = [Reply(note, first.options, first.screen, first.image, first.document), *replies[1:]]
+        replies = [dataclasses.replace(first, text=note), *replies[1:]]
     return replies
 
 
@@ -115,12 +116,12 @@ def join_turn(replies: Sequence[Reply], limit: int, measure: Measure = len, *, n
     joined: list[Reply] = []
     for reply in replies:
         previous = joined[-1] if joined else None
-        if (previous is not None and not previous.options and previous.image is None and previous.document is None
+        if (previous is not None and not previous.options and not previous.has_files
                 and previous.text.strip() and reply.text.strip()):
             text = f"{previous.text.rstrip()}\n\n{reply.text.lstrip()}"
             rendered = with_numbered_options(text, reply.options) if numbered_options else text
             if measure(rendered) <= limit:
-                joined[-1] = Reply(text, list(reply.options), reply.screen, reply.image, reply.document)
+                joined[-1] = dataclasses.replace(reply, text=text, options=list(reply.options))
                 continue
         joined.append(reply)
     return joined

@@ -12,7 +12,9 @@ aiohttp we already ship.
 
 Zalo has no keyboards: options become a numbered list under the text; the
 engine reads "2", "số 2", "hai" or the words back. A photo must be a public
-URL, so without PUBLIC_BASE_URL the text says so instead.
+URL, so without PUBLIC_BASE_URL the text says so instead. The platform has no voice
+or file method (getMe … sendChatAction, see shared/channels.md), so a read-aloud
+reply is its audio's public link, which opens in the phone's player.
 """
 
 from __future__ import annotations
@@ -160,7 +162,11 @@ def render(reply: Reply, settings: Settings, lang: str = "vi") -> list[Text | Ph
             channel_text("channel.document_link", lang, filename=name, url=url) if public
             else channel_text("channel.document_unavailable", lang, filename=name)
         )
-    text = "\n\n".join(part for part in [reply.text.strip(), *notes] if part)
+    shown = reply.text.strip()
+    if reply.audio is not None:  # no voice method on Zalo: the line says to tap the link instead of ▶
+        shown = (channel_text("channel.audio_link", lang, url=settings.file_url(reply.audio.url_path)) if public
+                 else channel_text("channel.audio_unavailable", lang))
+    text = "\n\n".join(part for part in [shown, *notes] if part)
     parts.extend(Text(part) for part in split_text(with_numbered_options(text, reply.options), TEXT_LIMIT))
     return parts
 

@@ -38,6 +38,7 @@ SAFE_SHARE = (0.3, 0.7)  # share of situation items that tell a safe case
 REVIEW_EVERY = timedelta(days=365)
 _URL = re.compile(r"^https?://[A-Za-z0-9.\-]+\.[A-Za-z]{2,}(/\S*)?$")
 _LESSON_REFERENCE = re.compile(r'Xem bài ["“](.+?)["”]\.?$', re.M)  # 'Xem bài "Báo lừa đảo ở đâu?".'
+_SPELLED = re.compile(r"[0-9A-Z]")
 _VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
 
 
@@ -180,6 +181,7 @@ def find_problems(content: Content, pass_mark: int = PASS_MARK) -> list[Problem]
         for title in _LESSON_REFERENCE.findall(entry.answer):
             if title not in titles:
                 problem(entry.id, f"names a lesson “{title}” that does not exist (lesson titles changed?)")
+    _pronunciation_problems(content, problem)
     for topic in content.topics:
         lessons = content.lessons_by_topic.get(topic.id, [])
         if len(lessons) < MIN_LESSONS[topic.core]:
@@ -188,6 +190,22 @@ def find_problems(content: Content, pass_mark: int = PASS_MARK) -> list[Problem]
         if count < MIN_QUESTIONS[topic.core]:
             problem(CONTENT_DIR / "quiz", f"topic {topic.id}: {count} quiz questions, needs at least {MIN_QUESTIONS[topic.core]}")
     return problems
+
+
+def _pronunciation_problems(content: Content, problem) -> None:
+    """What the read-aloud voice says must be said, not spelled: lower-case syllables, no digits,
+    and one way to say each word (keys are matched in any case)."""
+    spoken = content.pronunciation
+    where = CONTENT_DIR / "voice" / "pronunciation.yaml"
+    if spoken is None:
+        problem(where, "missing: the read-aloud voice needs it for VNeID, OTP, QR …")
+        return
+    for word, count in Counter(key.casefold() for key in spoken.words).items():
+        if count > 1 and len({spoken.words[k] for k in spoken.words if k.casefold() == word}) > 1:
+            problem(where, f"{word!r} is said in {count} different ways")
+    for word, said in [*spoken.words.items(), ("link", spoken.link)]:
+        if not said.strip() or _SPELLED.search(said):
+            problem(where, f"{word}: {said!r} must be lower-case syllables without digits, as it is said")
 
 
 def find_warnings(content: Content, today: date | None = None) -> list[Problem]:

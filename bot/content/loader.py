@@ -19,6 +19,7 @@ from bot.content.models import (
     GlossaryTerm,
     Lesson,
     LessonFile,
+    PronunciationFile,
     QuizFile,
     QuizQuestion,
     Source,
@@ -60,6 +61,7 @@ class Content:
     sources: dict[str, Source]
     glossary: list[GlossaryTerm] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    pronunciation: PronunciationFile | None = None
     _index: Any = field(default=None, repr=False, compare=False)
 
     def topic(self, topic_id: str) -> Topic | None:
@@ -135,6 +137,8 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
     sources_file, _ = read_model(root / "sources.yaml", SourcesFile, problems)
     synonyms_file, _ = read_model(root / "synonyms.yaml", SynonymsFile, problems)
     glossary_file, _ = read_model(root / "glossary.yaml", GlossaryFile, problems)
+    spoken = root / "voice" / "pronunciation.yaml"
+    pronunciation, _ = read_model(spoken, PronunciationFile, problems) if spoken.is_file() else (None, {})
     topics = topics_file.topics if topics_file else []
     order = {t.id: n for n, t in enumerate(topics)}
     lessons_by_topic: dict[str, list[Lesson]] = {}
@@ -179,4 +183,5 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
         sources={s.id: s for s in sources_file.sources} if sources_file else {},
         glossary=glossary_file.terms if glossary_file else [],
         files=files,
+        pronunciation=pronunciation,
     )

@@ -169,3 +169,12 @@ class GlossaryTerm(Strict):
 
 class GlossaryFile(Strict):
     terms: list[GlossaryTerm] = Field(min_length=1)
+
+
+class PronunciationFile(Strict):
+    """How the read-aloud voice says what it would misread (`bot.voice.speech`)."""
+
+    words: dict[str, str] = Field(min_length=1)
+    """A word as lessons write it (whole word, any case) → the Vietnamese syllables to say."""
+    link: str = Field(min_length=1)
+    """Said instead of a web address, which nobody can follow read letter by letter."""

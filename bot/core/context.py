@@ -182,8 +182,9 @@ class Ctx:
         image: Attachment | None = None,
         document: Attachment | None = None,
         about: str = "",
+        audio: Attachment | None = None,
     ) -> Reply:
-        reply = Reply(text, list(options or []), screen or self.screen, image, document, about)
+        reply = Reply(text, list(options or []), screen or self.screen, image, document, about, audio)
         self.replies.append(reply)
         return reply
 

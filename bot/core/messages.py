@@ -1,6 +1,6 @@
 """The neutral shapes every channel translates to and from.
 
-Features never see aiogram or Zalo objects: they read an `Incoming` and answer
+Features never see Telegram or Zalo library objects: they read an `Incoming` and answer
 with `Reply` objects; the adapters render those as keyboards, numbered lists or
 web buttons.
 """
@@ -84,11 +84,14 @@ class Reply:
     about: str = ""
     """What the reply answers, for measuring and for staff counts: "faq:<id>", "lesson:<id>",
     "intent:emergency" …; adapters never show it."""
+    audio: Attachment | None = None
+    """The screen's text read aloud (OGG/Opus, `bot.voice`): Telegram sends it as a voice message,
+    the web page plays it in an `<audio>` element, Zalo gets its link."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON, to keep a reply in the person's state (see `Incoming.replayable`)."""
         data = asdict(self)
-        for name in ("image", "document"):
+        for name in _FILES:
             if data[name] is not None:
                 data[name]["path"] = str(data[name]["path"])
         return data
@@ -96,6 +99,14 @@ class Reply:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         files = {name: Attachment(Path(item["path"]), item["filename"], item["mime"])
-                 for name in ("image", "document") if (item := data.get(name))}
+                 for name in _FILES if (item := data.get(name))}
         return cls(data["text"], [Option(o["id"], o["label"]) for o in data.get("options", [])],
-                   data.get("screen", ""), files.get("image"), files.get("document"), data.get("about", ""))
+                   data.get("screen", ""), files.get("image"), files.get("document"), data.get("about", ""),
+                   files.get("audio"))
+
+    @property
+    def has_files(self) -> bool:
+        return self.image is not None or self.document is not None or self.audio is not None
+
+
+_FILES = ("image", "document", "audio")

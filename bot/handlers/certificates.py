@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import Certificate
+from bot.lessons import rhythm
 from bot.people.folders import person_folder
 from bot.people.names import MAX_NAME, clean_name, refusal_key
 from bot.quiz import certificates as certs
@@ -85,6 +88,15 @@ async def certificate_confirm_name(ctx: Ctx) -> None:
              ctx.opt("back", "nav.back"), ctx.opt("menu", "menu.back_to_menu")])
 
 
+def progress_lines(ctx: Ctx, progress: rhythm.Progress) -> list[str]:
+    """"Tuần này bạn đã học 2 bài" and the stamps: what was done, never what was missed."""
+    week = (ctx.t("progress.week", n=progress.this_week) if progress.this_week
+            else ctx.t("progress.new_week"))
+    if not progress.stamps:
+        return [week, ctx.t("progress.no_stamp")]
+    return [week, ctx.t("progress.stamps"), *(ctx.t("progress.stamp", topic=t.short) for t in progress.stamps)]
+
+
 @router.screen("certificates", help="help.certificates")
 async def my_certificates(ctx: Ctx) -> None:
     owned = await certs.certificates_of(ctx.session, ctx.user.id)
@@ -97,10 +109,13 @@ async def my_certificates(ctx: Ctx) -> None:
     chosen = next((c for c in owned if ctx.option == f"cert:{c.id}"), None)
     if chosen is not None:
         await send_certificate(ctx, chosen)
+    progress = progress_lines(ctx, await rhythm.progress_of(ctx.session, ctx.services.content, ctx.user.id,
+                                                             datetime.now(UTC)))
     if not owned:
-        ctx.say(ctx.t("certificate.none"), [ctx.opt("quiz", "menu.quiz"), ctx.opt("menu", "menu.back_to_menu")])
+        ctx.say("\n".join([*progress, "", ctx.t("certificate.none")]),
+                [ctx.opt("quiz", "menu.quiz"), ctx.opt("menu", "menu.back_to_menu")])
         return
-    lines = [ctx.t("certificate.list_title")]
+    lines = [*progress, "", ctx.t("certificate.list_title")]
     for certificate in owned:
         titles = ", ".join(certs.topic_titles(ctx.services.content, certificate))
         state = ctx.t("certificate.revoked_mark") if certificate.revoked_at else ""

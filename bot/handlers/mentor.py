@@ -97,7 +97,9 @@ async def home(ctx: Ctx) -> None:
     if ctx.option in targets:
         await ctx.go(targets[ctx.option])
         return
-    rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx))
+    content = ctx.services.content
+    rows = await net.mentee_rows(ctx.session, mentor, core_lesson_counts(ctx),
+                                 {t.id: len(content.lessons_by_topic.get(t.id, [])) for t in content.topics})
     target = ctx.settings.mentor_target
     missing = max(0, target - len(rows))
     lines = [ctx.t("mentor.count", n=len(rows), target=target) +
@@ -107,8 +109,10 @@ async def home(ctx: Ctx) -> None:
         seen = format_short_day(row.last_active, ctx.lang) if row.last_active else "–"
         flag = " ⚠️" + ctx.t("mentor.stuck") if row.stuck else ""
         offline = " " + ctx.t("mentor.offline_mark") if row.offline else ""
+        stamps = [topic.short for topic_id in row.stamps if (topic := content.topic(topic_id)) is not None]
         lines.append(ctx.t("mentor.row", name=row.name, offline=offline, done=row.topics_done, total=total,
-                           certs=row.certificates, seen=seen) + flag)
+                           certs=row.certificates, seen=seen) + flag
+                     + (ctx.t("mentor.row_stamps", stamps=", ".join(stamps)) if stamps else ""))
     options = [ctx.opt("mentees", "mentor.mentees_btn")] if rows else []
     options += [ctx.opt("invite", "mentor.invite_btn"), ctx.opt("offline", "mentor.offline_btn"),
                 ctx.opt("session", "mentor.session_btn"), ctx.opt("requests", "mentor.requests_btn")]

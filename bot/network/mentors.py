@@ -129,10 +129,14 @@ class MenteeRow:
     certificates: int
     last_active: datetime | None
     stuck: bool
+    stamps: tuple[str, ...] = ()
+    """Topics (of `all_topics`) every lesson of which they finished: their stamps ("Con dấu An toàn")."""
 
 
-async def mentee_rows(session: AsyncSession, mentor: Mentor, core_topics: dict[str, int]) -> list[MenteeRow]:
-    """Each mentee with topics done, certificates and last activity, in three queries."""
+async def mentee_rows(session: AsyncSession, mentor: Mentor, core_topics: dict[str, int],
+                      all_topics: dict[str, int] | None = None) -> list[MenteeRow]:
+    """Each mentee with topics done, stamps, certificates and last activity, in three queries
+    (`core_topics`, `all_topics`: topic → its number of lessons)."""
     pairs = list(await session.execute(
         select(User.id, User.display_name, User.channel, User.last_seen_at, Mentorship.started_at)
         .join(Mentorship, Mentorship.mentee_id == User.id)
@@ -162,8 +166,10 @@ async def mentee_rows(session: AsyncSession, mentor: Mentor, core_topics: dict[s
         candidates = [_aware(t) for t in (row.last_seen_at, last_progress.get(row.id), row.started_at) if t]
         last = max(candidates) if candidates else None
         stuck = topics < len(core_topics) and last is not None and now - last >= STUCK_AFTER
+        stamps = tuple(topic for topic, total in (all_topics or {}).items()
+                       if total and done.get(row.id, {}).get(topic, 0) >= total)
         rows.append(MenteeRow(row.id, row.display_name or "?", row.channel == "offline", topics,
-                              certificates.get(row.id, 0), last, stuck))
+                              certificates.get(row.id, 0), last, stuck, stamps))
     return rows
 
 

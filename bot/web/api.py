@@ -35,6 +35,7 @@ def reply_json(reply: Reply, settings: Settings) -> dict[str, Any]:
         "options": [{"id": o.id, "label": o.label} for o in reply.options],
         "image_url": settings.file_url(reply.image.url_path) if reply.image else None,
         "document_url": settings.file_url(reply.document.url_path) if reply.document else None,
+        "audio_url": settings.file_url(reply.audio.url_path) if reply.audio else None,
     }
 
 

@@ -2,7 +2,7 @@
  *
  * Talks to the same origin:
  *   POST /api/messages  {"user_id", "text" | "option", "message_id"}
- *        answer        {"replies": [{"text", "screen", "options": [{"id", "label"}], "image_url", "document_url"}],
+ *        answer        {"replies": [{"text", "screen", "options": [{"id", "label"}], "image_url", "document_url", "audio_url"}],
  *                       "locale": "vi" | "en"}
  *        error         4xx/5xx {"error": "<code>", "message": "<sentence>"}
  *   GET  /api/events?user_id=…  Server-Sent Events, each {"replies": [...], "ids": [...], "locale"}: messages
@@ -69,6 +69,7 @@
       xlsx: 'Bảng tính (Excel)',
       file: 'Tệp đính kèm',
       openHint: 'Bấm để mở',
+      listen: 'Nghe đọc to',
       charsFull: 'Đã đủ ' + MAX_LEN + ' ký tự, không gõ thêm được.',
       chars: function (n) { return n + '/' + MAX_LEN + ' ký tự'; }
     },
@@ -107,6 +108,7 @@
       xlsx: 'Spreadsheet (Excel)',
       file: 'Attached file',
       openHint: 'Press to open',
+      listen: 'Listen',
       charsFull: 'That is ' + MAX_LEN + ' characters, the most a message can have.',
       chars: function (n) { return n + '/' + MAX_LEN + ' characters'; }
     }
@@ -278,7 +280,7 @@
 
   var logEl, typingEl, formEl, inputEl, sendEl, counterEl, restartEl, jumpEl, composerEl;
   var userId;
-  var messages = [];        // the stored history: {who: 'user'|'bot'|'divider', text, screen, image_url, document_url}
+  var messages = [];        // the stored history: {who: 'user'|'bot'|'divider', text, screen, image_url, document_url, audio_url}
   var currentOptions = [];  // the buttons of the screen the person is on; kept until a reply brings new ones
   var optionsEl = null;     // the one clickable group, always under the newest bot message
   var busy = false;
@@ -357,6 +359,17 @@
       link.appendChild(el('span', 'doc-title', documentLabel(doc, m.screen)));
       link.appendChild(el('span', 'doc-name', t('openHint')));
       bubble.appendChild(link);
+    }
+
+    var audio = safeUrl(m.audio_url);
+    if (audio) {
+      var player = document.createElement('audio');
+      player.className = 'voice';
+      player.controls = true;
+      player.preload = 'none';
+      player.src = audio;
+      player.setAttribute('aria-label', t('listen'));
+      bubble.appendChild(player);
     }
 
     row.appendChild(bubble);
@@ -555,10 +568,11 @@
       text: str(r.text),
       screen: r.screen == null ? null : str(r.screen),
       image_url: r.image_url == null ? null : str(r.image_url),
-      document_url: r.document_url == null ? null : str(r.document_url)
+      document_url: r.document_url == null ? null : str(r.document_url),
+      audio_url: r.audio_url == null ? null : str(r.audio_url)
     };
     var options = normOptions(r.options);
-    if (!m.text && !options.length && !safeUrl(m.image_url) && !safeUrl(m.document_url)) return null;
+    if (!m.text && !options.length && !safeUrl(m.image_url) && !safeUrl(m.document_url) && !safeUrl(m.audio_url)) return null;
     return { message: m, options: options };
   }
 
