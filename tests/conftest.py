@@ -148,6 +148,8 @@ class Chat:
         await self.send("3")
         await self.send("1")
         await self.send(tdp)
+        if self.screen == "nudges.offer":  # "Nhắc tôi học?" closes onboarding
+            await self.send(option="later")
         assert self.screen == "menu", self.text
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import func, select
 
-from bot.app.jobs import run_due_jobs
+from bot.app.jobs import run_due_jobs, run_nudges
 from bot.app.runtime import Runtime
 from bot.channels import Channels
 from bot.core.messages import Reply
@@ -42,6 +42,7 @@ async def background_worker(runtime: Runtime, channels: Channels) -> AsyncIterat
         while not stop.is_set():
             try:
                 await run_due_jobs(runtime.db, runtime.settings)
+                await run_nudges(runtime.db, runtime.settings, runtime.services.content)
             except Exception:
                 log.exception("periodic jobs failed; retrying next round")
             with contextlib.suppress(asyncio.TimeoutError):

@@ -1,5 +1,6 @@
 """Periodic work of the outbox worker: reminders that must go out once, however many workers run,
-and forgetting what is no longer needed.
+and forgetting what is no longer needed; once a week, the mentors' digest of mentees not seen
+for 14 days (`bot.network.digest`).
 
 Each reminder is recorded (JobRun for report deadlines, `reminded_at` for help
 requests) in the same transaction as the messages it queues. Once an hour,
@@ -18,12 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.config import Settings
+from bot.content.loader import Content
 from bot.db.learning import LessonProgress, QuizAttempt, UnansweredQuestion
 from bot.db.models import User, Ward, rows_changed
 from bot.db.network import HelpRequest, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
 from bot.db.staff import JobRun
+from bot.network.digest import queue_digests
 from bot.network.mentors import team_of_tdp
+from bot.nudges.scheduler import queue_due, withdraw
 from bot.outbox.queue import enqueue
 from bot.people.codes import purge_expired
 from bot.people.roles import STAFF_ROLES, TRUSTED_CHANNELS
@@ -117,6 +121,18 @@ async def hourly_cleanup(session: AsyncSession, settings: Settings, now: datetim
     return True
 
 
+async def run_nudges(db: Database, settings: Settings, content: Content, now: datetime | None = None) -> int:
+    """Learning nudges due now (`bot.nudges.scheduler`), in their own transaction: two workers queuing
+    the same person's nudge collide on its (person, day) key, and the loser only loses this round."""
+    now = now or datetime.now(UTC)
+    try:
+        async with db.transaction() as session:
+            await withdraw(session, settings, now)
+            return await queue_due(session, settings, content, now)
+    except IntegrityError:
+        return 0
+
+
 async def run_due_jobs(db: Database, settings: Settings) -> None:
     now = datetime.now(UTC)
     try:
@@ -126,3 +142,8 @@ async def run_due_jobs(db: Database, settings: Settings) -> None:
             await hourly_cleanup(session, settings, now)
     except IntegrityError:
         pass  # another worker recorded the same reminder first
+    try:
+        async with db.transaction() as session:
+            await queue_digests(session, now)
+    except IntegrityError:
+        pass  # another worker queued this week's mentor digests first

@@ -42,6 +42,8 @@ REPLY = 0
 """Priority of answers to a person's own message."""
 BULK = 1
 """Priority of broadcasts, reminders and alerts."""
+NUDGE = 2
+"""Priority of learning nudges ("Nhắc học"): after everything else (`bot.nudges.scheduler.PRIORITY`)."""
 PER_CHAT_INTERVAL = 1.0
 SWEEP_EVERY = 60.0
 

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.core.context import Ctx, Screen
+from bot.core.context import Ctx, Handler, Screen
 from bot.core.flow import Flow
 from bot.core.locks import KeyedLock
-from bot.core.matching import global_action, match_option
+from bot.core.matching import ambiguous, global_action, match_option
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.services import Services
 from bot.db.models import ProcessedUpdate, User, rows_changed, table_of
@@ -187,6 +187,9 @@ class Engine:
                 await self._global(ctx, chosen, shown)
             elif chosen in {o.id for o in shown} | {o.id for o in own}:
                 await self._choose(ctx, screen, chosen)
+            elif (pushed := self._pushed(chosen)) is not None:
+                ctx.option, ctx.entering = chosen, False
+                await pushed(ctx)
             else:
                 ctx.say(ctx.t("engine.stale_button"))
                 await ctx.show_again()
@@ -195,8 +198,14 @@ class Engine:
             ctx.say(ctx.t("engine.empty"), shown, screen="fallback")
             return
         action = global_action(text)
-        if action is not None:
-            await self._global(ctx, action, shown)
+        if action is not None and ambiguous(text) and (screen.free_text or match_option(text, shown).option):
+            action = None  # "dung" here is the answer "đúng" (or a name), not the word "dừng"
+        if action in self.flow.words:
+            if await self.flow.words[action](ctx):
+                return
+            action = None
+        if action in GLOBAL_IDS:
+            await self._global(ctx, str(action), shown)
             return
         match = match_option(text, shown)
         if match.option is None and own is not shown:
@@ -212,6 +221,10 @@ class Engine:
             await self._choose(ctx, screen, match.option.id)
         else:
             await self._unmatched(ctx, text, list(match.candidates))
+
+    def _pushed(self, option_id: str) -> Handler | None:
+        """The handler of a pushed message's button (`Router.pushed_option`), if `option_id` is one."""
+        return next((run for prefix, run in self.flow.pushed_options.items() if option_id.startswith(prefix)), None)
 
     @staticmethod
     def _is_start(incoming: Incoming, text: str) -> bool:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from bot.people.roles import Right
 
 Unmatched = Callable[[Ctx, "list[Option]"], Awaitable[None]]
+Word = Callable[[Ctx], Awaitable[bool]]
+"""Handles a word that works everywhere (see `Router.word`); False lets the turn go on as if it were not said."""
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Router:
     option_prefixes: dict[str, Handler] = field(default_factory=dict)
     before_turn: list[Handler] = field(default_factory=list)
     unmatched: Unmatched | None = None
+    words: dict[str, Word] = field(default_factory=dict)
+    pushed_options: dict[str, Handler] = field(default_factory=dict)
 
     def screen(
         self, name: str, *, help: str = "help.generic", free_text: bool = False, handles_back: bool = False,
@@ -86,6 +90,26 @@ class Router:
 
         return register
 
+    def word(self, action: str) -> Callable[[Word], Word]:
+        """Handles the global word `action` of `bot.core.matching.GLOBAL_WORDS` ("DỪNG" → "stop_nudges")
+        on every screen, before the screen's own choices."""
+
+        def register(run: Word) -> Word:
+            self.words[action] = run
+            return run
+
+        return register
+
+    def pushed_option(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Buttons of messages pushed through the outbox (a nudge's "Học ngay"): they work whatever screen
+        the person is on, though that screen never showed them."""
+
+        def register(run: Handler) -> Handler:
+            self.pushed_options[prefix] = run
+            return run
+
+        return register
+
     def on_turn(self, run: Handler) -> Handler:
         """Runs at the start of every turn, before the person's screen (messages waiting for them)."""
         self.before_turn.append(run)
@@ -107,6 +131,8 @@ class Flow:
     option_prefixes: dict[str, Handler]
     before_turn: list[Handler]
     unmatched: Unmatched | None
+    words: dict[str, Word] = field(default_factory=dict)
+    pushed_options: dict[str, Handler] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *routers: Router) -> Flow:
@@ -126,6 +152,8 @@ class Flow:
             option_prefixes={prefix: run for r in routers for prefix, run in r.option_prefixes.items()},
             before_turn=[run for r in routers for run in r.before_turn],
             unmatched=unmatched[0] if unmatched else None,
+            words={action: run for r in routers for action, run in r.words.items()},
+            pushed_options={prefix: run for r in routers for prefix, run in r.pushed_options.items()},
         )
 
     def get(self, name: str | None) -> Screen | None:

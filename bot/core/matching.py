@@ -8,6 +8,7 @@ lower case, đ→d, diacritics removed, punctuation dropped.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,7 +33,15 @@ GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
     "back": ("quay lai", "tro lai", "quay ve", "lui lai", "back", "/back", "lui"),
     "help": ("tro giup", "giup", "giup do", "giup toi", "help", "/help", "?", "can giup"),
     "cancel": ("huy", "thoat", "dung lai", "huy bo", "cancel", "/cancel", "exit", "stop", "thoi"),
+    # Learning nudges ("DỪNG" / "TIẾP TỤC"), handled by the feature that registered the word (`Router.word`).
+    "stop_nudges": ("dung", "dung nhac", "dung nhac hoc", "dung nhac nho", "dung nhac nua", "ngung nhac",
+                    "ngung nhac hoc", "tat nhac", "tat nhac hoc", "khong nhac nua", "stop reminders"),
+    "resume_nudges": ("tiep tuc", "tiep tuc nhac", "bat nhac", "bat nhac hoc", "bat lai nhac", "resume reminders"),
 }
+AMBIGUOUS = {"dung": "dừng"}
+"""Folded words that are also an answer ("dung" is "đúng" as much as "dừng"): typed with the diacritics
+shown here they are the global word; typed without, only where no choice shown reads the same and the
+screen takes no typed answer (a name "Dung")."""
 _SHORT = 4
 _LETTER_PREFIX = re.compile(r"^[A-D][.)]\s+")
 
@@ -47,6 +56,12 @@ def parse_number(text: str) -> int | None:
     if folded.isdecimal() and len(folded) <= 3:
         return int(folded)
     return NUMBER_WORDS.get(folded)
+
+
+def ambiguous(text: str) -> bool:
+    """Whether `text` is an `AMBIGUOUS` word typed without the diacritics that make it the global word."""
+    folded = fold(text)
+    return folded in AMBIGUOUS and unicodedata.normalize("NFC", text).strip(" .!").casefold() != AMBIGUOUS[folded]
 
 
 def global_action(text: str) -> str | None:

@@ -4,5 +4,6 @@ from bot.db import (  # noqa: F401
     learning,
     models,
     network,
+    nudges,
     staff,
 )

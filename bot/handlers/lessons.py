@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 from bot.content.loader import Content
 from bot.content.models import Lesson
 from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
+from bot.handlers import review
 from bot.handlers.menu import person_fact
+from bot.handlers.read_aloud import listen_option
 from bot.lessons import progress as prog
 from bot.lessons.path import next_lesson, path
+from bot.review import items as review_items
 
 router = Router()
 
@@ -46,8 +50,11 @@ def _icon(lesson_id: str, progress: dict) -> str:
 
 
 async def resume_instead(ctx: Ctx) -> tuple[str, str] | None:
-    """With a lesson open, the menu's first entry continues it ("Học tiếp"), in the same place."""
-    return ("menu.resume", "lessons.resume") if await person_fact(ctx, "open_lesson") else None
+    """With a lesson open, the menu's first entry continues it ("Học tiếp"), in the same place; with
+    questions due for review, it says so ("Học tiếp / Ôn nhanh") and offers them first."""
+    if await person_fact(ctx, "open_lesson"):
+        return "menu.resume", "lessons.resume"
+    return ("menu.resume_review", "lessons.resume") if await review.waiting(ctx) else None
 
 
 async def start_lesson(ctx: Ctx, lesson: Lesson, step: int = 0) -> None:
@@ -206,7 +213,7 @@ async def lesson_step(ctx: Ctx) -> None:
     options = [ctx.opt("next", "lessons.next"), ctx.opt("back", "nav.back")]
     if "help_request.new" in ctx.screens:
         options.append(ctx.opt("ask_mentor", "lessons.ask_mentor"))
-    options.append(ctx.opt("menu", "menu.back_to_menu"))
+    options += [listen_option(ctx, f"step:{lesson.id}:{step}"), ctx.opt("menu", "menu.back_to_menu")]
     ctx.say(lesson.step_message(step, header), options)
 
 
@@ -247,13 +254,14 @@ async def lesson_check(ctx: Ctx) -> None:
     if (chosen := ctx.chosen_number("a", below=len(check.options))) is not None:
         correct = chosen == check.answer
         await prog.complete(ctx.session, ctx.user.id, lesson.id, lesson.topic, correct)
+        await review_items.meet_lesson(ctx.session, _content(ctx), ctx.user.id, lesson.id, datetime.now(UTC))
         verdict = ctx.t("lessons.right") if correct else ctx.t("lessons.wrong", answer=check.options[check.answer])
         ctx.say(f"{verdict}\n{check.feedback.strip()}", screen="lesson.feedback")
         await ctx.replace("lesson.done", lesson=lesson.id)
         return
     ctx.say(ctx.t("lessons.check_intro", question=check.question.strip()),
             [Option(f"a{i}", check.options[i]) for i in check_order(ctx, len(check.options))]
-            + [ctx.opt("back", "nav.back")])
+            + [listen_option(ctx, f"check:{lesson.id}"), ctx.opt("back", "nav.back")])
 
 
 def source_lines(ctx: Ctx, lesson: Lesson) -> list[str]:
@@ -302,6 +310,11 @@ async def lesson_done(ctx: Ctx) -> None:
 async def resume(ctx: Ctx) -> None:
     current = prog.in_progress(await _progress(ctx))
     lesson = _content(ctx).lessons.get(current.lesson_id) if current else None
+    if ctx.entering and not ctx.data.get("reviewed") and (quick := await review.offer(ctx)) is not None:
+        go_on = ctx.opt("lesson", "lessons.resume_after_review", title=lesson.title) if lesson else \
+            ctx.opt("lesson", "menu.learn")
+        ctx.say(ctx.t("review.before_lesson"), [quick, go_on, ctx.opt("menu", "menu.back_to_menu")])
+        return
     if current is None or lesson is None:
         await ctx.replace("topic.list")
         return

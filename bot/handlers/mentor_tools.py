@@ -19,6 +19,7 @@ from bot.outbox.queue import enqueue
 from bot.people.roles import MENTOR
 from bot.quiz import attempts
 from bot.quiz.certificates import issue_for_pass
+from bot.review import items as review_items
 
 router = Router()
 
@@ -64,6 +65,9 @@ async def mentee_detail(ctx: Ctx) -> None:
         lessons = ctx.services.content.lessons_by_topic.get(topic.id, [])
         done = sum(1 for lesson in lessons if lesson.id in progress and progress[lesson.id].completed_at)
         lines.append(f"• {topic.short}: {done}/{len(lessons)}")
+    if missed := await review_items.kept_missing(ctx.session, mentee.id):  # topics to go over together
+        shorts = {t.id: t.short for t in ctx.services.content.topics}
+        lines.append(ctx.t("mentor.keeps_missing", topics=", ".join(shorts.get(m.topic_id, m.topic_id) for m in missed)))
     options = [ctx.opt("lesson", "mentor.record_together"), ctx.opt("quiz", "mentor.quiz_together")]
     if mentee.channel != "offline":
         options.append(ctx.opt("encourage", "mentor.encourage"))

@@ -142,4 +142,8 @@ async def finish(ctx: Ctx) -> None:
     else:
         ctx.memory["onboarded"] = True
         ctx.say(ctx.t("onboarding.done"))
+        if ctx.user.has_consented and "nudges.offer" in ctx.screens:  # "Nhắc tôi học?" closes onboarding
+            ctx.history.clear()
+            await ctx.replace("nudges.offer", onboarding=True)
+            return
         await ctx.home()

@@ -9,7 +9,9 @@ from bot.core.flow import Router
 from bot.core.messages import Option
 from bot.db.learning import QuizAttempt
 from bot.handlers.certificates import send_new_certificates
+from bot.handlers.read_aloud import listen_option
 from bot.quiz import attempts, bank
+from bot.review import items as review_items
 
 router = Router()
 
@@ -78,10 +80,12 @@ async def quiz_question(ctx: Ctx) -> None:
         found = attempts.current(content, attempt)
     if found is None:
         attempts.finish(attempt, ctx.settings.quiz_pass_mark)
+        await review_items.record_answers(ctx.session, content, ctx.user.id, (
+            (qid, bool(item["correct"])) for qid, item in zip(attempt.question_ids, attempt.answers)), datetime.now(UTC))
         await ctx.replace("quiz.result", attempt=attempt.id)
         return
     text, options = question_screen(ctx, attempt, *found)
-    ctx.say(text, options + [ctx.opt("menu", "quiz.pause")])
+    ctx.say(text, options + [listen_option(ctx, f"quiz:{found[0].id}"), ctx.opt("menu", "quiz.pause")])
 
 
 def feedback(ctx: Ctx, question, order: list[int], correct: bool) -> str:

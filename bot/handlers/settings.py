@@ -150,6 +150,11 @@ def retention_notice(ctx: Ctx) -> str:
 
 @router.screen("settings.notifications", help="help.settings")
 async def notifications(ctx: Ctx) -> None:
+    """The ward's announcements and the learning nudges the person chose ("Nhắc học"), side by side:
+    "tắt thông báo" and "DỪNG" each stop one of them, and this screen shows both."""
+    if ctx.option == "nudges" and "nudges.offer" in ctx.screens:
+        await ctx.go("nudges.offer")
+        return
     if ctx.option in ("on", "off"):
         ctx.user.notifications_off = ctx.option == "off"
         ctx.say(ctx.t("settings.saved"))
@@ -157,9 +162,10 @@ async def notifications(ctx: Ctx) -> None:
         await ctx.replace("settings")
         return
     state = ctx.t("notifications.off_now") if ctx.user.notifications_off else ctx.t("notifications.on_now")
+    nudges = [ctx.opt("nudges", "settings.nudges")] if "nudges.offer" in ctx.screens else []
     ctx.say(ctx.t("notifications.explain") + "\n" + state,
-            [ctx.opt("on", "notifications.turn_on"), ctx.opt("off", "notifications.turn_off"),
-             ctx.opt("back", "nav.back")])
+            nudges + [ctx.opt("on", "notifications.turn_on"), ctx.opt("off", "notifications.turn_off"),
+                      ctx.opt("back", "nav.back")])
 
 
 @router.screen("settings.delete", help="help.delete")

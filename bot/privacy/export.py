@@ -45,7 +45,11 @@ LABELS = {
     "ended_at": "Ngày kết thúc", "ended_reason": "Lý do kết thúc", "held_on": "Ngày", "minutes": "Số phút",
     "place": "Nơi", "is_group": "Buổi nhóm", "session_id": "Buổi (số)", "quiz_score": "Điểm",
     "kind": "Loại", "expires_at": "Hết hạn", "sent_at": "Ngày gửi", "at": "Lúc", "via": "Từ màn hình",
-    "action": "Việc",
+    "action": "Việc", "days": "Ngày nhắc trong tuần (mã)", "part": "Buổi nhắc", "chosen_at": "Ngày chọn",
+    "stopped_at": "Dừng nhắc từ", "paused_at": "Tạm ngừng nhắc từ", "ignored": "Số tin nhắc chưa trả lời",
+    "day": "Ngày", "queued_at": "Lúc gửi", "question_id": "Câu hỏi", "box": "Hộp ôn tập (1–5)",
+    "due_at": "Ôn lại từ", "right": "Số lần đúng", "wrong": "Số lần sai", "last_correct": "Lần cuối đúng",
+    "last_answered_at": "Lần cuối trả lời",
 }
 
 

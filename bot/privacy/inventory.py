@@ -147,6 +147,20 @@ HOLDINGS: dict[str, Holding] = {
         shared={**ROW_ID, "created_at": "the announcement", "text": "the announcement", "image": "the announcement",
                 "audience": "the announcement", "scheduled_at": "the announcement", "urgent": "the announcement",
                 "status": "the announcement", "total": "the announcement"}),
+    "nudge_plans": Holding(
+        "Nhắc học bạn đã chọn", "Không ai khác", _by("user_id"),
+        export=("days", "part", "chosen_at", "stopped_at", "paused_at", "ignored"),
+        internal={"user_id": "the person"}),
+    "nudges": Holding(
+        "Tin nhắc học đã gửi", "Cán bộ phường (chỉ số lượng theo tổ)", _by("user_id"),
+        export=("day", "kind", "queued_at", "answered_at"),
+        internal={**ROW_ID, "user_id": "the person", "week": "the week of the day, for the weekly limit",
+                  "outbox_id": "the message it was sent as"}),
+    "review_items": Holding(
+        "Câu ôn tập", "Đại sứ số của bạn (chủ đề hay sai)", _by("user_id"),
+        export=("question_id", "topic_id", "box", "due_at", "right", "wrong", "last_correct", "last_answered_at",
+                "created_at"),
+        internal={**ROW_ID, "user_id": "the person"}),
     "scam_checks": Holding(
         "", "", None,
         shared={**ROW_ID, "checked_at": "a count of checks for the monthly report: no person, no message",

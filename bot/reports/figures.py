@@ -28,6 +28,7 @@ from sqlalchemy.orm import QueryableAttribute
 from bot.db.learning import Certificate, LessonProgress, ScamCheck
 from bot.db.models import Tdp, User, Ward
 from bot.db.network import HelpSession, HelpSessionAttendee, Household, HouseholdMember, Mentor, Mentorship
+from bot.db.nudges import Nudge
 from bot.reports.periods import Period
 
 OVERALL = "all"
@@ -61,6 +62,10 @@ class TdpRow:
     """Messages residents of the TDP had checked in the period ("Kiểm tra tin nhắn lạ")."""
     scam_dangerous: int = 0
     """Of those, the ones found "Nguy hiểm": a rise is a new wave of scams in the TDP."""
+    nudges: int = 0
+    """Learning nudges ("Nhắc học") queued for residents of the TDP in the period, at their own choice."""
+    nudges_answered: int = 0
+    """Of those, the ones the resident answered (wrote again after it)."""
 
     @property
     def certified_percent(self) -> float | None:
@@ -74,7 +79,7 @@ class TdpRow:
 
 _COUNTERS = ("adult_population", "households", "registered", "active", "certified", "vneid_active", "mentors",
              "mentors_at_target", "active_mentees", "help_sessions", "digital_households", "scam_checks",
-             "scam_dangerous")
+             "scam_dangerous", "nudges", "nudges_answered")
 
 
 def totals(rows: Iterable[TdpRow]) -> TdpRow:
@@ -196,6 +201,13 @@ async def tdp_figures(
     for tdp_id, count, dangerous in checked:
         if tdp_id in rows:
             rows[tdp_id].scam_checks, rows[tdp_id].scam_dangerous = int(count), int(dangerous or 0)
+
+    nudged = await session.execute(
+        select(User.tdp_id, func.count(), func.count(Nudge.answered_at)).join(User, User.id == Nudge.user_id)
+        .where(person, _between(Nudge.queued_at, period)).group_by(User.tdp_id))
+    for tdp_id, count, answered in nudged:
+        if tdp_id in rows:
+            rows[tdp_id].nudges, rows[tdp_id].nudges_answered = int(count), int(answered or 0)
     return list(rows.values())
 
 

@@ -60,7 +60,8 @@ def _columns(topics: Sequence[tuple[str, str]], many_wards: bool, mentor_target:
              ("Đại sứ số", "Đã duyệt", 9, COUNT), ("Đại sứ số", f"Kèm ≥ {mentor_target} người", 10, COUNT),
              ("Đại sứ số", "Người đang được kèm", 10, COUNT), ("Đại sứ số", "Buổi hướng dẫn trong kỳ", 10, COUNT),
              ("", "Hộ “Gia đình số”", 10, COUNT),
-             ("Kiểm tra tin nhắn lạ trong kỳ", "Số tin", 9, COUNT), ("Kiểm tra tin nhắn lạ trong kỳ", "Nguy hiểm", 9, COUNT)]
+             ("Kiểm tra tin nhắn lạ trong kỳ", "Số tin", 9, COUNT), ("Kiểm tra tin nhắn lạ trong kỳ", "Nguy hiểm", 9, COUNT),
+             ("Nhắc học trong kỳ", "Đã gửi", 9, COUNT), ("Nhắc học trong kỳ", "Được trả lời", 9, COUNT)]
     return cols
 
 
@@ -76,7 +77,7 @@ def _values(index: int | None, row: TdpRow, topics: Sequence[tuple[str, str]], m
     values += [row.certified, None if percent is None else percent / 100,
                None if row.target_percent is None else row.target_percent / 100, row.vneid_active,
                row.mentors, row.mentors_at_target, row.active_mentees, row.help_sessions, row.digital_households,
-               row.scam_checks, row.scam_dangerous]
+               row.scam_checks, row.scam_dangerous, row.nudges, row.nudges_answered]
     return values
 
 

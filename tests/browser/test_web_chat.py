@@ -320,7 +320,8 @@ async def onboard(me: Resident, *, large: bool) -> None:
     assert await me.type("Bà Lan") == "onboarding.age"
     assert await me.tap("Từ 60 tuổi trở lên") == "onboarding.ward"
     assert await me.tap("Hưng Đạo") == "onboarding.tdp"
-    assert await me.type("tổ 5") == "menu"
+    assert await me.type("tổ 5") == "nudges.offer"
+    assert await me.tap("Để sau") == "menu"
     await me.check("menu")
 
 

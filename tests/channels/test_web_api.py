@@ -23,7 +23,7 @@ async def test_onboarding_through_the_api(client) -> None:
     user = uid()
     replies = await send(client, user, text="/start")
     assert replies[-1]["screen"] == "onboarding.consent"
-    assert set(replies[-1]) == {"text", "screen", "options", "image_url", "document_url"}
+    assert set(replies[-1]) == {"text", "screen", "options", "image_url", "document_url", "audio_url"}
     assert replies[-1]["options"][0] == {"id": "agree", "label": "Đồng ý"}
     replies = await send(client, user, option="agree")
     assert replies[-1]["screen"] == "onboarding.name"
@@ -31,6 +31,8 @@ async def test_onboarding_through_the_api(client) -> None:
     await send(client, user, text="tu 16 den 59")
     await send(client, user, text="chu van an")
     replies = await send(client, user, text="to 3")
+    assert replies[-1]["screen"] == "nudges.offer"  # "Nhắc tôi học?" closes onboarding
+    replies = await send(client, user, option="later")
     assert replies[-1]["screen"] == "menu"
     assert "Chú Ba" in replies[-1]["text"]
     assert all(len(r["options"]) <= 6 for r in replies)

@@ -110,7 +110,7 @@ async def resident(client: TestClient) -> str:
     """A web resident who has reached the main menu through the API."""
     user = uuid.uuid4().hex
     for body in ({"text": "/start"}, {"option": "agree"}, {"option": "skip"}, {"option": "60+"},
-                 {"option": "w1"}, {"text": "tổ 5"}):
+                 {"option": "w1"}, {"text": "tổ 5"}, {"option": "later"}):
         response = await client.post("/api/messages", json={"user_id": user, **body})
         assert response.status == 200
     assert (await response.json())["replies"][-1]["screen"] == "menu"

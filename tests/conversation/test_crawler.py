@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app.runtime import Runtime, build_runtime
 from bot.channels import telegram as telegram_channel
+from bot.channels import telegram_api
 from bot.channels import zalo as zalo_channel
 from bot.channels.render import join_turn, utf16_len
 from bot.channels.telegram import TelegramChannel
@@ -45,7 +44,7 @@ from bot.web import api as web_channel
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
 from tests.conversation.crawler import Report, Seen, Snapshot, crawl
-from tests.fakes import FakeTelegramServer, FakeZaloServer, QuickSession
+from tests.fakes import FakeTelegramServer, FakeZaloServer
 
 TOKEN = "123456789:CRAWL-fake-telegram-token"
 TEST = Actor("test", "test")
@@ -166,12 +165,12 @@ async def setup_world(runtime: Runtime, channel: str) -> dict[str, Any]:
     engine = runtime.engine
     people = {"resident": "700101", "mentor": "700102", "staff": "700103", "applicant": "700104"}
     for role, external in people.items():
-        for step, text in enumerate(["/start", "đồng ý", f"Người {role}", "3", "1", "tổ 5"]):
+        for step, text in enumerate(["/start", "đồng ý", f"Người {role}", "3", "1", "tổ 5", "để sau"]):
             await engine.handle(Incoming(channel, external, f"setup-{role}-{step}", text=text))
     trusted = "telegram" if channel == "web" else channel
     if channel == "web":  # rights live on Telegram: the web resident's mentor and the staff are Telegram people
         for role in ("mentor", "staff", "applicant"):
-            for step, text in enumerate(["/start", "đồng ý", f"Người {role}", "3", "1", "tổ 5"]):
+            for step, text in enumerate(["/start", "đồng ý", f"Người {role}", "3", "1", "tổ 5", "để sau"]):
                 await engine.handle(Incoming(trusted, people[role], f"setup-t-{role}-{step}", text=text))
     async with runtime.db.transaction() as session:
         ids = {role: await session.scalar(select(User.id).where(
@@ -219,6 +218,8 @@ def seeds(world: dict[str, Any], who: str) -> dict[str, dict[str, Any]]:
         "household.join": {"household": world["household"], "code": "-"},
         "mentor.mentee": {"mentee": mentee}, "mentor.quiz": {"mentee": mentee},
         "mentor.answer": {"request": world["request"]},
+        "nudges.part": {"day": 3}, "review.question": {"items": ["vneid-q01", "vneid-q03"], "index": 0, "right": 0},
+        "review.done": {"right": 1, "total": 2},
     }
 
 
@@ -229,6 +230,7 @@ TYPED: dict[str, list[Any]] = {
     "broadcast.compose": ["Họp tổ dân phố lúc 8 giờ sáng chủ nhật.", "tổ 5", "20/12 8:00"],
     "staff.roles": ["telegram:12345 staff"], "certificate.name": ["Bà Lan"],
     "mentor.answer": ["Bác mở ứng dụng rồi bấm Đăng nhập nhé."], "household": ["Nhà bà Lan"],
+    "nudges.day": ["thứ 5"],
 }
 
 
@@ -257,10 +259,10 @@ async def world(tmp_path: Path, adapter_name: str, lang: str,
             client = await stack.enter_async_context(TestClient(TestServer(app)))
             adapter: Any = WebAdapter(client)
         elif adapter_name == "telegram":
-            bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
+            bot = telegram_api.make_bot(TOKEN, tg.base_url)
             channel: Any = TelegramChannel(runtime, bot=bot, per_chat_interval=0.0, typing_delay=30.0,
                                            polling_timeout=5)
-            stack.push_async_callback(bot.session.close)
+            stack.push_async_callback(telegram_api.close, bot)
             await channel.start(app)
             stack.push_async_callback(channel.stop)
             adapter = TelegramAdapter(tg, recorder)

@@ -47,7 +47,7 @@ async def test_updates_of_one_person_are_handled_in_order(runtime) -> None:
         await asyncio.sleep(0)  # arrival order, as a webhook would see it
     results = await asyncio.gather(*tasks)
     assert [r[-1].screen for r in results] == [
-        "onboarding.consent", "onboarding.name", "onboarding.age", "onboarding.ward", "onboarding.tdp", "menu",
+        "onboarding.consent", "onboarding.name", "onboarding.age", "onboarding.ward", "onboarding.tdp", "nudges.offer",
     ]
 
 
@@ -61,7 +61,7 @@ async def test_many_people_at_once(runtime) -> None:
         return last
 
     screens = await asyncio.gather(*(person(n) for n in range(30)))
-    assert screens == ["menu"] * 30
+    assert screens == ["nudges.offer"] * 30  # "Nhắc tôi học?" closes onboarding
     async with runtime.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(User).where(User.tdp_id.is_not(None))) == 30
 

@@ -137,6 +137,7 @@ async def test_without_a_name_it_is_asked_then_confirmed(chat, text) -> None:
     await chat.send("3")
     await chat.send("1")
     await chat.send("tổ 5")
+    await chat.send("để sau")
     await start_quiz(chat)
     await answer_all(chat)
     assert chat.screen == "certificate.name" and "họ tên đầy đủ" in chat.text

@@ -70,7 +70,7 @@ class Person:
         return self.replies[-1]["screen"]
 
     async def onboard(self, tdp: str = "tổ 3") -> None:
-        for text in ["/start", "đồng ý", self.name, "2", "hung dao", tdp]:
+        for text in ["/start", "đồng ý", self.name, "2", "hung dao", tdp, "để sau"]:
             await self.say(text)
         assert self.screen == "menu"
 

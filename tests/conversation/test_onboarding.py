@@ -37,6 +37,8 @@ async def test_happy_path_reaches_menu_with_everything_stored(chat) -> None:
     await chat.send("hung dao")
     assert chat.screen == "onboarding.tdp"
     await chat.send("tổ 5")
+    assert chat.screen == "nudges.offer" and "Nhắc tôi học?" in chat.last.text
+    await chat.send("để sau")
     assert chat.screen == "menu"
     assert "Chào Bà Lan" in chat.last.text
 
@@ -70,7 +72,7 @@ async def test_tdp_from_list_pages_and_unknown(chat) -> None:
     await chat.send("to 99")
     assert "chưa tìm thấy" in chat.text and chat.screen == "onboarding.tdp"
     await chat.send("toi khong ro")
-    assert chat.screen == "menu"
+    assert chat.screen == "nudges.offer"
 
 
 ONBOARDING_STEPS = [

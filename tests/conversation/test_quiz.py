@@ -108,7 +108,7 @@ async def test_true_false_answered_with_words(chat, word, expected) -> None:
     await chat.send(option="topic:vneid")
     await chat.send("lam tiep")
     assert question.question.strip()[:30] in chat.last.text
-    assert [o.label for o in chat.last.options] == ["A. Đúng", "B. Sai", "Tạm dừng, làm tiếp sau"]
+    assert [o.label for o in chat.last.options] == ["A. Đúng", "B. Sai", "🔊 Nghe", "Tạm dừng, làm tiếp sau"]
     await chat.send(word)
     assert "Đúng rồi" in chat.replies[0].text
 

@@ -54,7 +54,7 @@ async def test_a_message_forwarded_on_telegram_is_checked(runtime) -> None:
     incoming = incoming_of(said)
     assert incoming.forwarded
     await runtime.engine.handle(Incoming("telegram", "4242", "s1", text="/start"))
-    for text in ("đồng ý", "Bà Lan", "3", "1", "tổ 5"):
+    for text in ("đồng ý", "Bà Lan", "3", "1", "tổ 5", "để sau"):
         await runtime.engine.handle(Incoming("telegram", "4242", f"s{next(_ids)}", text=text))
     replies = await runtime.engine.handle(incoming)
     assert replies[0].about.startswith("scam:") and replies[0].about != "scam:an-toan", replies[0].text

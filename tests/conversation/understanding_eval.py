@@ -125,7 +125,7 @@ async def _turn(runtime: Runtime, user: str, text: str | None = None, option: st
 async def resident(runtime: Runtime) -> str:
     """A new resident who has just finished onboarding (consented, 60+, ward 1, TDP 5)."""
     user = uuid.uuid4().hex
-    for text in ("/start", "đồng ý", "Bà Lan", "3", "1", "tổ 5"):
+    for text in ("/start", "đồng ý", "Bà Lan", "3", "1", "tổ 5", "để sau"):
         await _turn(runtime, user, text)
     return user
 

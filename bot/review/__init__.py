@@ -1,0 +1,1 @@
+"""Spaced review: the questions a person met come back at growing intervals, missed ones sooner."""
