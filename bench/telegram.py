@@ -49,8 +49,9 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Run as a script, this file's folder comes first on the path and its name would hide the
+# `telegram` library (python-telegram-bot) from the bot's own Telegram adapter.
+sys.path[:] = [str(ROOT), *(entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent)]
 
 from bot.app.runtime import build_runtime  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402

@@ -64,6 +64,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # logs every update at INFO
-    for name in ("aiosqlite", "sqlalchemy.engine"):  # at DEBUG they log every statement with its parameters
+    for name in ("aiosqlite", "sqlalchemy.engine", "telegram"):  # at DEBUG they log every statement / request
         logging.getLogger(name).setLevel(logging.WARNING)

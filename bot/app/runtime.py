@@ -2,13 +2,15 @@
 
 With `REDIS_URL` set (scale-out mode) the engine's per-person lock and the
 channels' rate limiters are shared through Redis (see `bot.scale`); without it
-they live in this process, which is all one process needs.
+they live in this process, which is all one process needs (and the Redis client, 7 MB,
+is not even imported).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.content.cache import load_cached
@@ -18,11 +20,11 @@ from bot.core.limits import InboundGuard, RateLimiter, TokenBucket
 from bot.core.locks import KeyedLock
 from bot.core.services import Services
 from bot.db.session import Database
-from bot.scale.counter import SharedCounter
-from bot.scale.limiter import SharedTokenBucket
-from bot.scale.link import RedisLink
-from bot.scale.locks import SharedKeyedLock
 from bot.units.reference import load_units, read_units
+
+if TYPE_CHECKING:
+    from bot.scale.link import RedisLink
+    from bot.scale.locks import SharedKeyedLock
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +51,17 @@ class Runtime:
         """
         burst = max(1.0, rate / 100)
         if self.redis is not None:
+            from bot.scale.limiter import SharedTokenBucket
+
             return SharedTokenBucket(self.redis, rate, burst)
         return TokenBucket(rate, burst)
 
     async def close(self) -> None:
-        locks = self.engine.locks
-        if isinstance(locks, SharedKeyedLock):
-            await locks.close()
         if self.redis is not None:
+            from bot.scale.locks import SharedKeyedLock
+
+            if isinstance(locks := self.engine.locks, SharedKeyedLock):
+                await locks.close()
             await self.redis.close()
         await self.services.db.dispose()
 
@@ -74,8 +79,12 @@ async def build_runtime(
             wards, tdps = await load_units(session, read_units())
         log.info("reference data loaded: %d wards, %d TDPs", wards, tdps)
     link: RedisLink | None = None
-    locks = KeyedLock()
+    locks: KeyedLock | SharedKeyedLock = KeyedLock()
     if settings.redis_url:
+        from bot.scale.counter import SharedCounter
+        from bot.scale.link import RedisLink
+        from bot.scale.locks import SharedKeyedLock
+
         link = RedisLink(settings.redis_url, settings.redis_prefix)
         locks = SharedKeyedLock(link)
         services.limits = SharedCounter(link)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -134,6 +135,11 @@ class Supervisor:
             signal.signal(sig, self._on_signal)
         asyncio.run(_prepare(self.settings))
         self.content = load_cached()
+        # What is loaded now is left out of the garbage collector's passes from here on (the
+        # documented use of gc.freeze before fork): a pass in a worker would write to every object's
+        # header and so copy the page it lives on, which the workers otherwise share.
+        gc.collect()
+        gc.freeze()
         readers = {self._start(index): index for index in range(self.workers)}
         if not self._await_ready(readers, READY_TIMEOUT):
             self._stop_all()

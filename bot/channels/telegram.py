@@ -1,4 +1,4 @@
-"""Telegram adapter (aiogram 3): updates in as `Incoming`, replies out through the sender.
+"""Telegram adapter: updates in as `Incoming`, replies out through the sender (client: `telegram_api`).
 
 Choices are inline buttons, one per row, carrying the option id as
 `callback_data`. Why inline rather than a reply keyboard: a tap then names
@@ -24,30 +24,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.methods import GetUpdates, SendMessage
-from aiogram.methods.base import Response
-from aiogram.types import (
-    BotCommand,
-    FSInputFile,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-    User,
-)
-from aiogram.utils.token import TokenValidationError
 from aiohttp import ClientError, web
+from telegram import Bot, BotCommand, InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.channels import telegram_api
 from bot.channels.backoff import Backoff
@@ -58,7 +37,6 @@ from bot.channels.render import channel_text, explain_text_only, join_turn, spli
 from bot.channels.sender import PER_CHAT_INTERVAL, REPLY, Failure, Outcome
 from bot.channels.telegram_updates import Said, Tapped, read_update
 from bot.channels.typing import TYPING_DELAY
-from bot.config import SettingsError
 from bot.core.messages import Attachment, Incoming, Option, Reply
 from bot.logs import mask
 
@@ -73,12 +51,6 @@ LABEL_PREFIX = "#"
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = (("start", "Bắt đầu"), ("menu", "Trang chính"), ("help", "Trợ giúp"), ("back", "Quay lại"))
 
-# aiogram reads every API answer with `Response[<result type>]`. pydantic keeps such generic
-# classes in a weak cache only, so under load a garbage collection drops them and the next
-# call builds the class again (about 5 ms of CPU, at every turn). Holding them keeps them built.
-_RESPONSE_TYPES: tuple[Any, ...] = (Response[Message], Response[bool], Response[list[Update]], Response[User])
-
-
 Markup = dict[str, Any]
 """An InlineKeyboardMarkup as the Bot API's JSON."""
 
@@ -91,7 +63,7 @@ class Text:
 
 @dataclass(frozen=True)
 class File:
-    kind: Literal["photo", "document"]
+    kind: Literal["photo", "document", "voice"]
     attachment: Attachment
     markup: Markup | None = None
 
@@ -108,12 +80,14 @@ def keyboard(options: list[Option]) -> Markup | None:
 
 
 def render(reply: Reply) -> list[Text | File]:
-    """Text in parts of at most 4096, then the photo and the document; the buttons go on the last part."""
+    """Text in parts of at most 4096, then the photo, the document and the voice; the buttons go on the last part."""
     parts: list[Text | File] = [Text(part) for part in split_text(reply.text, TEXT_LIMIT, utf16_len)]
     if reply.image is not None:
         parts.append(File("photo", reply.image))
     if reply.document is not None:
         parts.append(File("document", reply.document))
+    if reply.audio is not None:
+        parts.append(File("voice", reply.audio))
     markup = keyboard(reply.options)
     if markup is not None:
         if not parts:
@@ -124,13 +98,13 @@ def render(reply: Reply) -> list[Text | File]:
 
 
 def classify(exc: BaseException) -> Failure:
-    if isinstance(exc, TelegramRetryAfter):
-        return Failure("retry_after", float(exc.retry_after))
-    if isinstance(exc, TelegramForbiddenError):
+    if isinstance(exc, RetryAfter):
+        return Failure("retry_after", telegram_api.retry_seconds(exc))
+    if isinstance(exc, Forbidden):
         return Failure("unreachable")
-    if isinstance(exc, TelegramEntityTooLarge):
+    if isinstance(exc, (BadRequest, InvalidToken)):
         return Failure("permanent")
-    if isinstance(exc, (TelegramNetworkError, TelegramServerError, ClientDecodeError, ClientError, TimeoutError)):
+    if isinstance(exc, (NetworkError, ClientError, TimeoutError)):  # TimedOut is a NetworkError
         return Failure("transient")
     return Failure("permanent")
 
@@ -188,15 +162,10 @@ class TelegramChannel(PushChannel):
     def _make_bot(self) -> Bot:
         settings = self.runtime.settings
         assert settings.telegram_bot_token is not None
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-        try:
-            return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
-        except TokenValidationError:
-            message = "Setting TELEGRAM_BOT_TOKEN is invalid: expected the 123456:ABC… token from BotFather"
-            raise SettingsError(message) from None
+        return telegram_api.make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
 
     def _token_refused(self, exc: Exception) -> str | None:
-        if isinstance(exc, TelegramUnauthorizedError):
+        if isinstance(exc, InvalidToken):
             return "Setting TELEGRAM_BOT_TOKEN is invalid: Telegram answered Unauthorized"
         return None
 
@@ -214,11 +183,12 @@ class TelegramChannel(PushChannel):
     async def _closed(self) -> None:
         if self._offset is not None:
             try:  # confirm what was handled, so a restart does not fetch it again
-                await self.bot.get_updates(offset=self._offset, limit=1, timeout=0, request_timeout=5)
+                await telegram_api.call(self.bot, "getUpdates", {"offset": self._offset, "limit": 1, "timeout": 0},
+                                        timeout=5)
             except Exception as exc:
                 log.debug("telegram: final offset not confirmed: %s", mask(repr(exc)))
         if self._owns_bot:
-            await self.bot.session.close()
+            await telegram_api.close(self.bot)
 
     def send(self, chat_id: int | str, reply: Reply, priority: int = REPLY) -> asyncio.Future[Outcome]:
         return self.sender.submit(chat_id, render(reply), priority)
@@ -246,9 +216,9 @@ class TelegramChannel(PushChannel):
             if self._offset is not None:
                 asked["offset"] = self._offset
             try:
-                updates = await telegram_api.call(self.bot, GetUpdates, asked, timeout=self.polling_timeout + 10)
-            except TelegramRetryAfter as exc:
-                await asyncio.sleep(exc.retry_after)
+                updates = await telegram_api.call(self.bot, "getUpdates", asked, timeout=self.polling_timeout + 10)
+            except RetryAfter as exc:
+                await asyncio.sleep(telegram_api.retry_seconds(exc))
                 continue
             except Exception as exc:
                 delay = next(backoff)
@@ -293,14 +263,17 @@ class TelegramChannel(PushChannel):
             message: dict[str, Any] = {"chat_id": chat, "text": part.text}
             if part.markup is not None:
                 message["reply_markup"] = part.markup
-            await telegram_api.call(self.bot, SendMessage, message)
+            await telegram_api.call(self.bot, "sendMessage", message)
             return
-        markup = InlineKeyboardMarkup.model_validate(part.markup) if part.markup is not None else None
-        upload = FSInputFile(part.attachment.path, filename=part.attachment.filename)
-        if part.kind == "photo":
-            await self.bot.send_photo(chat, upload, reply_markup=markup)
-        else:
-            await self.bot.send_document(chat, upload, reply_markup=markup)
+        markup = InlineKeyboardMarkup.de_json(part.markup, None) if part.markup is not None else None
+        with part.attachment.path.open("rb") as handle:
+            upload = InputFile(handle, filename=part.attachment.filename)
+            if part.kind == "photo":
+                await self.bot.send_photo(chat, upload, reply_markup=markup)
+            elif part.kind == "voice":
+                await self.bot.send_voice(chat, upload, reply_markup=markup)
+            else:
+                await self.bot.send_document(chat, upload, reply_markup=markup)
 
     async def _typing(self, chat_id: str) -> None:
         await self.bot.send_chat_action(int(chat_id), "typing")

@@ -3,22 +3,30 @@
 `tldextract` knows that `dichvucong.gov.vn` is registered under `gov.vn` and that
 `dichvucong.gov.vn.xacminh-hoso.top` is really `xacminh-hoso.top`. It is built here with no
 suffix-list URL and no cache directory, so it never goes on the network and never writes a file:
-it reads the snapshot bundled with the package.
+it reads the snapshot bundled with the package. It is loaded at the first link checked, not at
+start (about 5 MB with the HTTP library it brings).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    from tldextract import TLDExtract
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+@cache
+def _extractor() -> TLDExtract:
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
 @lru_cache(maxsize=4096)
 def split(host: str) -> tuple[str, str, str]:
     """'a.b.vietcombank-vn.top' → ('a.b', 'vietcombank-vn', 'top'); the suffix is '' when unknown."""
-    parts = _EXTRACT(host)
+    parts = _extractor()(host)
     return parts.subdomain, parts.domain, parts.suffix
 
 

@@ -25,23 +25,23 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp.test_utils import TestServer, unused_port
 from sqlalchemy import func, select
 
 from bot.app.runtime import Runtime, build_runtime
+from bot.channels import telegram_api
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.db.models import User
 from bot.db.session import Database
 from bot.web.app import create_app
 from tests.conftest import make_settings, shipped_content
-from tests.fakes import Call, FakeBotServer, FakeTelegramServer, FakeZaloServer, QuickSession
+from tests.fakes import Call, FakeBotServer, FakeTelegramServer, FakeZaloServer
 
 TELEGRAM_TOKEN = "123456789:TEST-fake-telegram-token"
 TELEGRAM_SECRET = "tg-webhook-secret_123"
@@ -298,8 +298,8 @@ class Telegram(Platform):
         return {"telegram_bot_token": self.fake.token, "telegram_api_url": self.fake.base_url}
 
     def channel(self, runtime: Runtime, **options: Any) -> tuple[Any, Closer]:
-        bot = Bot(self.fake.token, session=QuickSession(api=TelegramAPIServer.from_base(self.fake.base_url)))
-        return TelegramChannel(runtime, bot=bot, **options), bot.session.close
+        bot = telegram_api.make_bot(self.fake.token, self.fake.base_url)
+        return TelegramChannel(runtime, bot=bot, **options), partial(telegram_api.close, bot)
 
     def text_update(self, user: Any, text: str) -> dict[str, Any]:
         return self.fake.make_message_update(user, text)

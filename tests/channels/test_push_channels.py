@@ -53,8 +53,13 @@ async def test_first_conversation_reaches_the_menu(tmp_path: Path, platform: Pla
         asked_tdp = await bot.choose("Hưng Đạo")
         assert asked_tdp.options[0] == "Tổ dân phố số 1"
 
-        menu = await bot.say("tổ 5")
+        asked_nudges = await bot.say("tổ 5")
+        assert "Nhắc tôi học?" in asked_nudges.texts[-1]
+        menu = await bot.choose("Để sau")
         assert "Chào Bà Lan" in menu.texts[-1] and len(menu.options) >= 3
+
+        walk = [welcome, asked_name, asked_age, asked_ward, asked_tdp, asked_nudges, menu]
+        assert [len(step.texts) for step in walk] == [1] * len(walk)  # one message per turn, buttons on it
 
         user = await bot.user()
         assert user is not None and user.state == "menu" and user.display_name == "Bà Lan"

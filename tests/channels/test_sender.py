@@ -1,6 +1,6 @@
 """The outbound sender: pacing per chat, the channel's rate, replies before bulk, 429/5xx/403; and the text splitter.
 
-Sends go through the real aiogram client to the fake Telegram server, which
+Sends go through the real Telegram client (python-telegram-bot) to the fake Telegram server, which
 measures the pacing and records any call made during a retry_after wait.
 """
 
@@ -14,15 +14,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import SendMessage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from telegram import Bot
+from telegram.error import NetworkError
 
 from bot.app.runtime import Runtime
+from bot.channels import telegram_api
 from bot.channels.render import numbered, split_text, utf16_len, with_numbered_options
 from bot.channels.sender import BULK, REPLY, Failure, Outcome, Sender
 from bot.channels.telegram import classify
@@ -30,7 +29,7 @@ from bot.core.limits import TokenBucket
 from bot.core.messages import Option
 from bot.db.models import User
 from bot.people.accounts import mark_unreachable
-from tests.fakes import FakeTelegramServer, QuickSession
+from tests.fakes import FakeTelegramServer
 
 TOKEN = "123456789:TEST-fake-telegram-token"
 
@@ -38,9 +37,9 @@ TOKEN = "123456789:TEST-fake-telegram-token"
 
 @pytest.fixture
 async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    session = QuickSession(api=TelegramAPIServer.from_base(tg.base_url))
-    yield Bot(TOKEN, session=session)
-    await session.close()
+    bot = telegram_api.make_bot(TOKEN, tg.base_url)
+    yield bot
+    await telegram_api.close(bot)
 
 
 def make_sender(bot: Bot, rate: float = 50.0, **options: Any) -> Sender:
@@ -128,7 +127,7 @@ async def test_network_errors_are_retried_and_bad_requests_are_not() -> None:
     async def deliver(chat_id: str, text: str) -> None:
         attempts.append(text)
         if text == "mạng chập chờn" and attempts.count(text) < 3:
-            raise TelegramNetworkError(SendMessage(chat_id=1, text=text), "ClientConnectorError")
+            raise NetworkError("ClientConnectorError")
         if text == "sai":
             raise ValueError("bad request")
 

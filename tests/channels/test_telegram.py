@@ -1,4 +1,4 @@
-"""What only Telegram has, end to end: the real aiogram client against the local fake Bot API.
+"""What only Telegram has, end to end: the real client (python-telegram-bot on aiohttp) against the local fake Bot API.
 
 Commands, inline buttons and their callback data (old buttons, labels for ids
 too long for callback_data), deep-link payloads, uploads, a polled update it
@@ -12,12 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
-from bot.channels.sender import Outcome
-from bot.channels.telegram import COMMANDS, keyboard
+from bot.app.runtime import build_runtime
+from bot.channels import telegram_api
+from bot.channels.sender import Failure, Outcome
+from bot.channels.telegram import COMMANDS, TelegramChannel, classify, keyboard
+from bot.config import SettingsError
 from bot.core.messages import Attachment, Option, Reply
 from bot.db.models import ProcessedUpdate, User
+from bot.db.session import Database
 from tests.channels.drivers import MODES, TELEGRAM_USER, eventually, running_telegram
+from tests.conftest import make_settings, shipped_content
 from tests.fakes import FakeTelegramServer
 
 USER = TELEGRAM_USER
@@ -119,3 +125,58 @@ async def test_long_option_id_tap_comes_back_as_its_label(tmp_path: Path, tg: Fa
         bot.runtime.engine.handle = spy  # type: ignore[method-assign]
         await bot.tap("#1")
     assert seen[0].text == "Học VNeID" and seen[0].option is None
+
+
+def test_a_token_not_shaped_like_botfathers_is_refused_before_any_call() -> None:
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN is invalid: expected"):
+        telegram_api.make_bot("not-a-token", "http://127.0.0.1:9")
+
+
+async def test_a_token_telegram_refuses_stops_the_start_with_a_clear_reason(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await db.create_all()
+    async with FakeTelegramServer() as tg:  # not the fixture: this server is meant to refuse a call
+        wrong = telegram_api.make_bot("987654321:WRONG-fake-telegram-token", tg.base_url)
+        runtime = await build_runtime(make_settings(db.url, telegram_bot_token=tg.token, telegram_api_url=tg.base_url),
+                                      db=db, content=shipped_content())
+        channel = TelegramChannel(runtime, bot=wrong)
+        try:
+            with pytest.raises(SettingsError, match="Telegram answered Unauthorized"):
+                await channel.start(web.Application())
+        finally:
+            await telegram_api.close(wrong)
+            await runtime.close()
+        assert [(c.method, c.status) for c in tg.rejected] == [("getMe", 401)]
+
+
+async def test_the_library_errors_become_the_senders_outcomes(tg: FakeTelegramServer) -> None:
+    """429 waits the seconds Telegram names, 403 marks the person unreachable, 413 and 400 are not retried,
+    a refused connection is retried: each read by python-telegram-bot from a real answer."""
+    bot = telegram_api.make_bot(tg.token, tg.base_url)
+    down = telegram_api.make_bot(tg.token, "http://127.0.0.1:9")
+    seen = {}
+    try:
+        for code, retry_after in ((429, 3), (403, None), (413, None), (400, None)):
+            tg.fail("sendMessage", code, retry_after=retry_after)
+            with pytest.raises(Exception) as caught:
+                await telegram_api.call(bot, "sendMessage", {"chat_id": TELEGRAM_USER, "text": "chào"})
+            seen[code] = classify(caught.value)
+            tg.clear_failures()
+        with pytest.raises(Exception) as caught:
+            await telegram_api.call(down, "sendMessage", {"chat_id": TELEGRAM_USER, "text": "chào"})
+        seen[0] = classify(caught.value)
+    finally:
+        await telegram_api.close(bot)
+        await telegram_api.close(down)
+    assert seen == {429: Failure("retry_after", 3.0), 403: Failure("unreachable"), 413: Failure("permanent"),
+                    400: Failure("permanent"), 0: Failure("transient")}
+
+
+async def test_a_voice_reply_goes_as_sendvoice_with_the_buttons(tmp_path: Path, tg: FakeTelegramServer) -> None:
+    ogg = tmp_path / "step.ogg"
+    ogg.write_bytes(b"OggS" + bytes(200))
+    async with running_telegram(tmp_path, tg, webhook=False) as bot:
+        reply = Reply("Bấm ▶ để nghe.", [Option("menu", "Trang chính")], audio=Attachment(ogg, "step.ogg", "audio/ogg"))
+        assert await bot.channel.send(TELEGRAM_USER, reply) == Outcome.SENT
+    voice = [call for call in tg.calls if call.method == "sendVoice"]
+    assert len(voice) == 1 and "inline_keyboard" in str(voice[0].params.get("reply_markup"))

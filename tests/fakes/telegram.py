@@ -66,9 +66,9 @@ class FakeTelegramServer(TelegramUpdates, TelegramMessages, FakeBotServer):
         limits (None disables the check).
     """
 
-    MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+    MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVoice"})
     FLOOD_METHODS = frozenset(
-        {"sendMessage", "sendPhoto", "sendDocument", "sendChatAction", "editMessageText",
+        {"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendChatAction", "editMessageText",
          "editMessageReplyMarkup"}
     )
     WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -118,6 +118,7 @@ class FakeTelegramServer(TelegramUpdates, TelegramMessages, FakeBotServer):
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
             "sendChatAction": self._send_chat_action,
             "answerCallbackQuery": self._answer_callback_query,
             "editMessageText": self._edit_message_text,

@@ -244,6 +244,26 @@ class TelegramMessages:
                 document["file_size"] = source.size
         return self._store_sent(call, chat_id, {"document": document, **caption}, markup)
 
+    async def _send_voice(self, call: Call, request: web.Request) -> dict[str, Any]:
+        """sendVoice: Telegram plays an OGG file encoded with OPUS as a voice message (other formats may
+        be sent as audio or a document); an upload that is not OGG is refused here so a wrong encoding shows."""
+        chat_id = self._require_chat(call)
+        upload, ref = self._input_file(call, "voice")
+        if upload is not None:
+            if upload.size == 0:
+                raise bad_request("file must be non-empty")
+            if not upload.data.startswith(b"OggS"):
+                raise bad_request("VOICE_MESSAGES_FORBIDDEN: not an OGG file")
+        caption = self._caption(call)
+        markup = self._check_markup(call)
+        self._gate(call)
+        source: UploadedFile | str = upload if upload is not None else str(ref)
+        file_id, unique = self._new_file_id("AwAC", source)
+        voice: dict[str, Any] = {"file_id": file_id, "file_unique_id": unique, "duration": 1, "mime_type": "audio/ogg"}
+        if upload is not None:
+            voice["file_size"] = upload.size
+        return self._store_sent(call, chat_id, {"voice": voice, **caption}, markup)
+
     async def _send_chat_action(self, call: Call, request: web.Request) -> bool:
         self._require_chat(call)
         action = call.params.get("action")

@@ -11,15 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, insert, select
 
 from bot.app.delivery import deliver_through
 from bot.app.runtime import build_runtime
 from bot.broadcasts import service
 from bot.broadcasts.audience import Audience
-from bot.channels import Channels
+from bot.channels import Channels, telegram_api
 from bot.channels.telegram import TelegramChannel
 from bot.db.models import User
 from bot.db.session import Database
@@ -27,7 +25,7 @@ from bot.db.staff import OutboxMessage
 from bot.outbox.worker import OutboxWorker
 from bot.people.audit import Actor
 from tests.conftest import make_settings, shipped_content
-from tests.fakes import FakeTelegramServer, QuickSession
+from tests.fakes import FakeTelegramServer
 
 TOKEN = "123456789:TEST-fake-telegram-token"
 RATE = 40.0
@@ -45,7 +43,7 @@ async def sending(tmp_path: Path, people: int) -> AsyncIterator[tuple]:
             await session.execute(insert(User), [
                 {"channel": "telegram", "external_id": str(5000 + n), "state": "menu", "state_data": {},
                  "locale": "vi", "role": "learner", "notifications_off": False} for n in range(people)])
-        bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
+        bot = telegram_api.make_bot(TOKEN, tg.base_url)
         channel = TelegramChannel(runtime, bot=bot)
         channel.start_sending()
         channels = Channels({"telegram": channel})
@@ -53,7 +51,7 @@ async def sending(tmp_path: Path, people: int) -> AsyncIterator[tuple]:
             yield runtime, channels, tg
         finally:
             await channels.stop()
-            await bot.session.close()
+            await telegram_api.close(bot)
             await runtime.close()
         assert tg.rejected == [] and tg.violations == []
 

@@ -35,18 +35,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 
+from bot.channels import telegram_api
 from bot.core.messages import Incoming, Option
 from bot.db.models import ProcessedUpdate, User
 from bot.db.session import Database
 from bot.db.staff import OutboxMessage
 from bot.people.audit import Actor
 from tests.conftest import PG_URL, PgSchema, make_settings, shipped_content
-from tests.fakes import FakeTelegramServer, QuickSession
+from tests.fakes import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -392,7 +391,7 @@ async def test_redis_going_away_loses_no_update_and_sending_resumes(
         register_tally(runtime)
         assert runtime.redis is not None
         runtime.redis.retry_after = 0.3
-        bot = Bot(TOKEN, session=QuickSession(api=TelegramAPIServer.from_base(tg.base_url)))
+        bot = telegram_api.make_bot(TOKEN, tg.base_url)
         channel = TelegramChannel(runtime, bot=bot, per_chat_interval=0.0)
         assert isinstance(channel.sender._limiter, SharedTokenBucket)
         channel.start_sending()
@@ -433,7 +432,7 @@ async def test_redis_going_away_loses_no_update_and_sending_resumes(
         finally:
             await pauser.aclose()
             await channel.stop()
-            await bot.session.close()
+            await telegram_api.close(bot)
             await runtime.close()
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("bot.scale")]
     assert sum("redis unreachable" in m for m in messages) == 2, messages  # once per outage, not per update
