@@ -190,6 +190,10 @@ def build_table(outputs: dict[str, str]) -> Table:
     table.add("bench/flood.py: another person's extra reply time during a 500-update flood, polling / webhook (ms);"
               " codes looked up in 20 s of guessing from fresh web ids",
               [f"{fmt(extras[0], '+.0f')} / {fmt(extras[1], '+.0f')}; {fmt(looked_up)}", *only])
+    voice = outputs.get("voice", "")
+    spoken = [find(rf"^{label}:.*?\s([\d.]+)\s+[\d.]+\s", voice) for label in ("rendered", "cached", "baseline")]
+    table.add("bench/voice.py: read-aloud of a 300-character step, median ms: espeak-ng + OGG/Opus / cached"
+              " / baseline espeak-ng WAV", [f"{fmt(spoken[0])} / {fmt(spoken[1], '.2f')} / {fmt(spoken[2])}", *only])
     return table
 
 

@@ -56,6 +56,39 @@ class Settings(BaseSettings):
     """Questions the assistant could not answer are kept this long for staff to grow the FAQ."""
     retain_help_requests_days: int = Field(365, ge=1, le=3650)
     """Help requests and their answers are kept this long after they were asked."""
+    nudge_hours: str = "07:00-21:00"
+    """Ward-time hours in which learning nudges may be sent ("HH:MM-HH:MM"); never outside them."""
+    voice_provider: Literal["espeak", "piper", "http"] = "espeak"
+    """Who reads texts aloud ("🔊 Nghe"): espeak-ng (offline, installed by `make install-voice`), a local
+    piper with the ward's voice model, or an HTTP text-to-speech service; any failure falls back to espeak-ng."""
+    voice_espeak_command: str = "espeak-ng"
+    voice_espeak_voice: str = "vi"
+    voice_espeak_speed: int = Field(140, ge=80, le=260)
+    """Words per minute; espeak-ng's own default (175) is quick for older listeners."""
+    voice_piper_command: str = "piper"
+    voice_piper_model: str | None = None
+    """Path of the piper voice model (.onnx, its .onnx.json beside it) the ward provides."""
+    voice_http_url: str | None = None
+    """POST {"text", "voice", "language"} here; the answer's body is the audio (WAV, OGG, FLAC or MP3)."""
+    voice_http_key: SecretStr | None = None
+    """Sent as `Authorization: Bearer <key>` when set."""
+    voice_http_voice: str = "vi"
+    voice_timeout: float = Field(20.0, gt=0, le=120)
+    """Seconds a provider may take for one text before espeak-ng reads it instead."""
+
+    @field_validator("nudge_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        found = re.fullmatch(r"\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)\s*", value)
+        if found is None or (int(found[1]), int(found[2])) >= (int(found[3]), int(found[4])):
+            raise ValueError("HH:MM-HH:MM, the first before the second (e.g. 07:00-21:00)")
+        return value
+
+    @property
+    def nudge_window(self) -> tuple[int, int]:
+        """`nudge_hours` as minutes after midnight (start, end)."""
+        start, end = (part.strip().split(":") for part in self.nudge_hours.split("-"))
+        return int(start[0]) * 60 + int(start[1]), min(24 * 60, int(end[0]) * 60 + int(end[1]))
 
     @field_validator("database_url")
     @classmethod
@@ -64,7 +97,7 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
 
-    @field_validator("public_base_url", "telegram_api_url", "zalo_api_url")
+    @field_validator("public_base_url", "telegram_api_url", "zalo_api_url", "voice_http_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

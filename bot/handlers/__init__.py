@@ -13,20 +13,24 @@ from bot.handlers import (
     inbox,
     lessons,
     mentor,
+    mentor_digest,
     mentor_offline,
     mentor_session,
     mentor_tools,
     menu,
+    nudges,
     onboarding,
     questions,
     quiz,
+    read_aloud,
+    review,
     scamcheck,
     settings,
     staff,
 )
 
-ROUTERS = (inbox, menu, onboarding, lessons, quiz, certificates, faq, scamcheck, help_request, codes, household, mentor,
-           mentor_offline, mentor_session, mentor_tools, settings, staff, questions, broadcast)
+ROUTERS = (inbox, read_aloud, menu, onboarding, lessons, quiz, certificates, faq, scamcheck, help_request, codes, household, mentor,
+           mentor_digest, mentor_offline, mentor_session, mentor_tools, settings, staff, questions, broadcast, nudges, review)
 
 
 def build_flow() -> Flow:

@@ -20,6 +20,7 @@ from bot.core.matching import match_option
 from bot.core.messages import Option
 from bot.db.learning import UnansweredQuestion
 from bot.handlers.menu import shown_to
+from bot.handlers.read_aloud import listen_option
 from bot.handlers.scamcheck import looks_forwarded, tell_verdict
 from bot.text.fold import fold
 from bot.text.masking import mask
@@ -151,6 +152,7 @@ async def understood(ctx: Ctx, text: str) -> bool:
 async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Option] | None = None) -> None:
     content = ctx.services.content
     options = others[:3]
+    listen = listen_option(ctx, f"faq:{hit.id}" if hit.kind == "faq" else f"step:{hit.id}:0")
     if hit.kind == "faq":
         entry = next(e for e in content.faq if e.id == hit.id)
         text = f"❓ {entry.question}\n{entry.answer}"  # the question answered first: a misreading shows at once
@@ -161,7 +163,7 @@ async def show_hit(ctx: Ctx, hit: Hit, *, others: list[Option], extra: list[Opti
         lesson = content.lessons[hit.id]
         text = ctx.t("faq.lesson_found", title=lesson.title, first=lesson.steps[0].text.strip())
         options.insert(0, Option(f"read:{lesson.id}", ctx.t("faq.read_this")))
-    options = options[:4] + (extra or []) + [ctx.opt("menu", "menu.back_to_menu")]
+    options = options[:3] + [listen] + (extra or []) + [ctx.opt("menu", "menu.back_to_menu")]
     ctx.say(text, options[:6], screen="faq.answer", about=f"{hit.kind}:{hit.id}")
 
 

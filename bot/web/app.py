@@ -8,14 +8,16 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels.host import Host
-from bot.web import api, live, verify
+from bot.web import api, live, staff, verify
 from bot.web.keys import RUNTIME
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
-_FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx|html|json)}"
+_FILE_NAME = r"{name:[A-Za-z0-9_\-]{1,80}\.(?:pdf|png|xlsx|html|json|ogg)}"
 _PERSON_FOLDER = r"{folder:p-[0-9a-f]{22}}"
+_TYPES = {".ogg": "audio/ogg"}
+"""Types the system's mime table may lack (a player refuses read-aloud served as octet-stream)."""
 
 
 CHAT_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -46,7 +48,8 @@ async def files(request: web.Request) -> web.StreamResponse:
     path = (root / folder if folder else root) / request.match_info["name"]
     if not path.is_file():
         raise web.HTTPNotFound(text="Không tìm thấy tệp.")
-    return web.FileResponse(path)
+    kind = _TYPES.get(path.suffix)
+    return web.FileResponse(path, headers={"Content-Type": kind} if kind else None)
 
 
 @web.middleware
@@ -83,4 +86,5 @@ def create_app(runtime: Host) -> web.Application:
     api.setup(app)
     live.setup(app)
     verify.setup(app)
+    staff.setup(app)
     return app

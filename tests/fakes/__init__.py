@@ -2,8 +2,8 @@
 
 One subject a file: ``records`` (what is recorded and raised), ``failures``
 (failure injection), ``base`` (the server both fakes share), ``telegram`` with
-``telegram_updates``, ``telegram_messages`` and ``telegram_text``, ``zalo``, and
-``session`` (an aiogram session for plain HTTP).
+``telegram_updates``, ``telegram_messages`` and ``telegram_text``, ``zalo``, ``tts`` (an HTTP text-to-speech
+service), and ``session`` (an aiogram session for plain HTTP).
 """
 
 from .base import FakeBotServer
