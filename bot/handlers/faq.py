@@ -23,6 +23,7 @@ from bot.handlers.menu import shown_to
 from bot.handlers.read_aloud import listen_option
 from bot.handlers.scamcheck import looks_forwarded, tell_verdict
 from bot.text.fold import fold
+from bot.text.labels import cut_at_word
 from bot.text.masking import mask
 
 router = Router()
@@ -45,13 +46,6 @@ STOP_WORDS = {"tat thong bao", "khong nhan thong bao", "ngung thong bao", "huy t
 
 def _hit_option(hit: Hit) -> Option:
     return Option(f"faq:{hit.id}" if hit.kind == "faq" else f"read:{hit.id}", cut_at_word(hit.title, 60))
-
-
-def cut_at_word(text: str, limit: int) -> str:
-    """At most `limit` characters, cut between words (never mid-word), with "…" when cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 async def answer(ctx: Ctx, query: str, *, extra: list[Option] | None = None) -> bool:

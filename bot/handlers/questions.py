@@ -15,6 +15,7 @@ from bot.core.messages import Option
 from bot.people.roles import STAFF, staff_tdp_scope
 from bot.questions.service import MAX_ANSWER, answer_group, count_askers, unanswered_groups
 from bot.text.i18n import format_moment
+from bot.text.labels import cut_at_word
 from bot.text.masking import mask
 
 router = Router()
@@ -34,12 +35,6 @@ async def _group(ctx: Ctx) -> Group | None:
     return find_group(await _groups(ctx), ctx.data["question"], ctx.services.content.synonyms)
 
 
-def _cut(text: str, limit: int = LABEL) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-
-
 @router.screen("staff.questions", help="help.staff_questions", requires=STAFF)
 async def questions(ctx: Ctx) -> None:
     """The most asked open groups; tapping one opens it."""
@@ -51,7 +46,7 @@ async def questions(ctx: Ctx) -> None:
         ctx.say(ctx.t("questions.none"), [ctx.opt("back", "nav.back")])
         return
     ctx.say(ctx.t("questions.title", groups=len(groups), asked=sum(g.count for g in groups)),
-            [Option(f"g:{g.number}", ctx.t("questions.group_label", n=g.count, text=_cut(g.representative)))
+            [Option(f"g:{g.number}", ctx.t("questions.group_label", n=g.count, text=cut_at_word(g.representative, LABEL)))
              for g in groups[:LISTED]] + [ctx.opt("back", "nav.back")])
 
 

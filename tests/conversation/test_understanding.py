@@ -122,7 +122,7 @@ async def test_numbers_labels_and_global_words_still_choose(chat) -> None:
 
 
 def test_option_labels_are_cut_between_words() -> None:
-    from bot.handlers.faq import cut_at_word
+    from bot.text.labels import cut_at_word
 
     label = cut_at_word("Lỡ chuyển tiền cho kẻ lừa đảo thì làm gì ngay bây giờ để lấy lại được tiền?", 40)
     assert len(label) <= 40 and label.endswith("…") and label[:-1] in "Lỡ chuyển tiền cho kẻ lừa đảo thì làm gì"
