@@ -19,7 +19,7 @@ from bot.db.models import User
 from bot.db.network import Mentor
 from bot.db.staff import JobRun, OutboxMessage
 from bot.network.mentors import MenteeRow, mentee_rows
-from bot.outbox.queue import enqueue
+from bot.outbox.queue import DIGEST_KIND, enqueue
 from bot.text.i18n import WARD_TZ, format_short_day, translate
 
 INACTIVE_AFTER = timedelta(days=14)
@@ -67,7 +67,7 @@ async def queue_digests(session: AsyncSession, now: datetime) -> int:
                  for r in away if r.last_active is not None]
         await enqueue(session, mentor.user_id, "\n".join([translate(lang, "digest.title", n=len(away)), *lines,
                                                           translate(lang, "digest.hint")]),
-                      kind="digest", options=[gentle_option(r, lang) for r in away[:MAX_BUTTONS]],
+                      kind=DIGEST_KIND, options=[gentle_option(r, lang) for r in away[:MAX_BUTTONS]],
                       about=away[0].user_id if len(away) == 1 else None)
         queued += 1
     return queued

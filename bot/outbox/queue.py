@@ -22,6 +22,9 @@ from bot.db.models import User, rows_changed
 from bot.db.staff import Broadcast, OutboxMessage
 
 PUSH_CHANNELS = ("telegram", "zalo")
+DIGEST_KIND = "digest"
+"""A mentor's weekly digest (`bot.network.digest`): it names several mentees, so deleting any of
+them withdraws it (`bot.privacy.erase`)."""
 UNFINISHED = OutboxMessage.status.in_(("queued", "sending"))
 """Rows still to be sent: waiting, or claimed by a worker or a web page's stream."""
 WEB_BATCH = 10

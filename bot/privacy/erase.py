@@ -27,7 +27,8 @@ from bot.db.learning import Certificate, RevokedCertificate
 from bot.db.models import ProcessedUpdate, User
 from bot.db.network import Household, HouseholdMember, Mentor, Mentorship
 from bot.db.session import Database
-from bot.outbox.queue import enqueue
+from bot.db.staff import OutboxMessage
+from bot.outbox.queue import DIGEST_KIND, enqueue
 from bot.people.audit import Actor, record
 from bot.people.codes import digest as code_digest
 from bot.people.folders import remove_folders
@@ -81,6 +82,7 @@ async def erase_person(session: AsyncSession, person: User, actor: Actor, reason
     for certificate in await session.scalars(select(Certificate).where(Certificate.user_id.in_(ids))):
         session.add(RevokedCertificate(digest=code_digest(certificate.code), issued_at=certificate.issued_at,
                                        revoked_at=certificate.revoked_at or now))
+    await _withdraw_digests(session, ids)
     await _tell_their_mentor(session, ids)
     await session.execute(delete(Household).where(
         Household.id.in_(scope.household_ids),
@@ -97,6 +99,16 @@ async def erase_person(session: AsyncSession, person: User, actor: Actor, reason
     own = actor.who in scope.keys  # asked by the person themselves: their key is not kept either
     record(session, Actor(marker, actor.via) if own else actor, "data.delete", target=marker, detail=reason)
     return Erasure(scope, counts)
+
+
+async def _withdraw_digests(session: AsyncSession, ids: frozenset[int]) -> None:
+    """A mentor's weekly digest names several mentees, so it is about none of them alone (no
+    `subject_id`): the digests to this person's mentors, past or present, go with the person,
+    sent or not; the next week's digest is made again without them."""
+    their_mentors = select(Mentor.user_id).join(Mentorship, Mentorship.mentor_id == Mentor.id).where(
+        Mentorship.mentee_id.in_(ids))
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.kind == DIGEST_KIND,
+                                                      OutboxMessage.user_id.in_(their_mentors)))
 
 
 async def _tell_their_mentor(session: AsyncSession, ids: frozenset[int]) -> None:

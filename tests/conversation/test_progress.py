@@ -149,3 +149,23 @@ async def test_weekly_digest_lists_mentees_away_14_days_and_nhac_nhe_reaches_the
 
     async with runtime.db.transaction() as session:  # next Monday, still away: listed again
         assert await queue_digests(session, MONDAY + timedelta(days=7)) == 1
+
+
+async def test_deleting_a_mentee_withdraws_the_digest_that_names_them(runtime: Runtime) -> None:
+    """A digest names several mentees and so is about none alone: it goes with any of them, sent or not."""
+    from bot.people.audit import Actor
+    from bot.privacy.erase import erase_person
+
+    lan = await person(runtime, channel="zalo", name="Bà Lan", seen=MONDAY - timedelta(days=15))
+    hai = await person(runtime, channel="telegram", name="Ông Hải", seen=MONDAY - timedelta(days=20))
+    account, _ = await mentor_with(runtime, [lan, hai])
+    other, _ = await mentor_with(runtime, [await person(runtime, name="Cô Mai", seen=MONDAY - timedelta(days=30))])
+    async with runtime.db.transaction() as session:
+        assert await queue_digests(session, MONDAY) == 2
+    [digest] = await outbox(runtime, account)
+    assert "Bà Lan" in digest.text and "Ông Hải" in digest.text
+    async with runtime.db.transaction() as session:
+        await erase_person(session, await session.get(User, lan.id), Actor("cli", "test"), "asked")
+    left = await outbox(runtime, account)
+    assert all("Bà Lan" not in m.text for m in left) and all(m.kind != "digest" for m in left)
+    assert [m.kind for m in await outbox(runtime, other)] == ["digest"]  # another mentor's digest stays
