@@ -12,65 +12,31 @@ goes to 156 or 5656 (sources S28, S29, S95); websites are looked up at tinnhiemm
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.scams.checker import WORDS, Verdict
+from bot.text.i18n import translate
 
 MAX_CHARS = 700
 MAX_REASONS = 3
 
 _ICON = {"nguy-hiem": "🔴", "dang-ngo": "🟠", "an-toan": "🟢"}
-_TEXT: dict[str, dict[str, Any]] = {
-    "vi": {
-        "head.nguy-hiem": "Tin này có dấu hiệu lừa đảo.",
-        "head.dang-ngo": "Tin này có điểm đáng ngờ. Hãy kiểm tra trước khi làm theo.",
-        "head.an-toan": "Tôi chưa thấy dấu hiệu lừa quen thuộc.",
-        "seen": "Tôi thấy:",
-        "link.official": "Link {link}: trang chính thức của {name}.",
-        "link.imitates": "Link {link}: không phải trang của {name}.",
-        "link.other": "Link {link}: không phải trang chính thức nào tôi biết.",
-        "todo": "Bạn nên:",
-        "todo.nguy-hiem": [
-            "Không bấm link, không trả lời, không chuyển tiền, không đọc mã OTP.",
-            "Muốn hỏi lại, tự gọi số tổng đài bạn đã biết (in trên thẻ, hóa đơn), không gọi số trong tin.",
-            "Chặn người gửi. Báo lừa đảo: gọi 156 (miễn phí) hoặc nhắn LD <số gửi> <nội dung> tới 156.",
-        ],
-        "todo.dang-ngo": [
-            "Chưa bấm link, chưa chuyển tiền.",
-            "Tự gọi cho người hay tổ chức đó bằng số bạn đã biết để hỏi.",
-            "Nếu đúng là lừa: chặn, rồi báo 156 (gọi hoặc nhắn tin, miễn phí).",
-        ],
-        "caveat": ("Nhưng tôi không thể chứng minh tin này an toàn. Đừng đọc mã OTP, mật khẩu cho ai; "
-                   "chưa rõ thì hỏi lại bằng số bạn đã biết."),
-        "web": "Trang web lạ: tra ở tinnhiemmang.vn.",
-    },
-    "en": {
-        "head.nguy-hiem": "(dangerous) This message shows signs of a scam.",
-        "head.dang-ngo": "(doubtful) Something here is suspicious. Check before you act.",
-        "head.an-toan": "(no sign of a scam seen) I found none of the usual signs.",
-        "seen": "What I saw:",
-        "link.official": "Link {link}: the official site of {name}.",
-        "link.imitates": "Link {link}: not the site of {name}.",
-        "link.other": "Link {link}: not an official site I know.",
-        "todo": "What to do:",
-        "todo.nguy-hiem": [
-            "Do not tap the link, reply, send money or read out an OTP.",
-            "To ask, call the number you already know (on your card or bill), not one in the message.",
-            "Block the sender. Report it: call 156 (free) or text LD <number> <what happened> to 156.",
-        ],
-        "todo.dang-ngo": [
-            "Do not tap the link or send money yet.",
-            "Call the person or organisation on a number you already know and ask.",
-            "If it is a scam: block it, then report to 156 (call or text, free).",
-        ],
-        "caveat": ("But I cannot prove this message is safe. Never read out an OTP or password; "
-                   "if unsure, ask on a number you already know."),
-        "web": "A strange website: look it up at tinnhiemmang.vn.",
-    },
-}
+TODO_LINES = 3
+"""What to do, in lines `scam.verdict.todo.<verdict>.1` … `.3` of the catalogs (bot/locales)."""
 
 
-def _link_line(texts: dict, verdict: Verdict) -> list[str]:
+class _Texts:
+    """The verdict's words in one language, from the same catalogs as every other reply."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return translate(self.lang, f"scam.verdict.{key}")
+
+    def todo(self, verdict: str) -> list[str]:
+        return [self[f"todo.{verdict}.{n}"] for n in range(1, TODO_LINES + 1)]
+
+
+def _link_line(texts: _Texts, verdict: Verdict) -> list[str]:
     lines = []
     for link in verdict.links[:2]:
         if link.official:
@@ -84,8 +50,8 @@ def _link_line(texts: dict, verdict: Verdict) -> list[str]:
 
 def render(verdict: Verdict, lang: str = "vi") -> str:
     """The reply for a resident, in `lang` ('vi' or 'en'); at most MAX_CHARS characters."""
-    texts = _TEXT.get(lang, _TEXT["vi"])
     english = lang == "en"
+    texts = _Texts("en" if english else "vi")
     head = f"{_ICON[verdict.verdict]} {WORDS[verdict.verdict]}{'' if english else ':'} {texts['head.' + verdict.verdict]}"
     if verdict.verdict == "an-toan":
         body = [head, texts["caveat"]]
@@ -97,7 +63,7 @@ def render(verdict: Verdict, lang: str = "vi") -> str:
     for reason in verdict.reasons[:MAX_REASONS]:
         title, means = (reason.title_en or reason.title, reason.means_en or reason.means) if english else (reason.title, reason.means)
         reasons.append(f"• {title}: {means}")
-    todo = [f"• {line}" for line in texts["todo." + verdict.verdict]]
+    todo = [f"• {line}" for line in texts.todo(verdict.verdict)]
     parts = [head, texts["seen"], *reasons, *_link_line(texts, verdict), texts["todo"], *todo]
     text = "\n".join(parts)
     while len(text) > MAX_CHARS and len(reasons) > 1:
