@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -200,7 +201,7 @@ async def test_people_search_masks_and_a_delete_needs_confirmation(console, runt
     token = await csrf_of(console, f"/staff/people/{user.id}")
     copy = await console.post(f"/staff/people/{user.id}/export", data={"csrf": token})
     assert "Bản sao đã sẵn sàng" in await text_of(copy)
-    link = re.search(r'href="(/staff/people/copies/[^"]+\.json)"', await copy.text())
+    link = re.search(rf'href="(/staff/people/{user.id}/copies/[^"]+\.json)"', await copy.text())
     assert link is not None
     assert "Bà Lan" in await (await console.get(link.group(1))).text()
     kept = await console.post(f"/staff/people/{user.id}/delete", data={"csrf": token})
@@ -211,6 +212,8 @@ async def test_people_search_masks_and_a_delete_needs_confirmation(console, runt
         assert await session.get(User, user.id) is None
         actions = list(await session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "telegram:9001")))
     assert "data.export" in actions and "data.delete" in actions
+    assert (await console.get(link.group(1))).status == 404  # the copy staff made went with the person
+    assert not [p for p in Path(runtime.services.files_dir).rglob("*.json") if "Bà Lan" in p.read_text("utf-8")]
 
 
 async def test_a_tdp_leader_finds_only_their_tdp(console, runtime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from bot.db.learning import Certificate, LessonProgress
 from bot.db.models import Tdp, User
 from bot.people.audit import record
+from bot.people.folders import person_folder
 from bot.privacy import export
 from bot.privacy.erase import erase_person
 from bot.web.staff.console import Refused, Staff, action, page
@@ -30,8 +31,11 @@ def shown_id(user: User) -> str:
     return f"{user.channel}:…{tail}"
 
 
-def exports(staff: Staff) -> Path:
-    return Path(staff.runtime.services.files_dir) / "staff-exports"
+def exports(staff: Staff, person_id: int) -> Path:
+    """Copies made for a person live in that person's own folder (`bot.people.folders`), so deleting
+    the person deletes every copy staff ever made of their data too."""
+    services = staff.runtime.services
+    return person_folder(Path(services.files_dir), services.settings.signing_key, person_id) / "staff-copies"
 
 
 def _like(text: str) -> str:
@@ -80,7 +84,7 @@ async def person_page(staff: Staff) -> web.StreamResponse:
                                                   .order_by(Certificate.issued_at)))
     topics = [(topic.title, done.get(topic.id, 0), len(content.lessons_by_topic.get(topic.id, []))) for topic in content.topics]
     made = staff.field("copy")
-    folder = exports(staff) / made if FOLDER.match(made) else None
+    folder = exports(staff, person.id) / made if FOLDER.match(made) else None
     files = sorted(p.name for p in folder.iterdir() if FILE.match(p.name)) if folder and folder.is_dir() else []
     return staff.render("person.html", person=person, tdp=tdp, topics=topics, certificates=certificates,
                         shown_id=shown_id(person), copy=made if files else None, files=files)
@@ -93,7 +97,7 @@ async def export_copy(staff: Staff) -> web.StreamResponse:
     async with staff.db.transaction() as session:
         person = await _person(session, staff, person_id)
         sections = await export.collect(session, person)
-        export.write_copy(sections, exports(staff) / token, datetime.now(UTC))
+        export.write_copy(sections, exports(staff, person.id) / token, datetime.now(UTC))
         record(session, staff.actor, "data.export", target=f"user#{person.id}",
                detail=f"{sum(len(s.rows) for s in sections)} rows")
     raise web.HTTPSeeOther(f"/staff/people/{person_id}?copy={token}")
@@ -102,7 +106,10 @@ async def export_copy(staff: Staff) -> web.StreamResponse:
 @page
 async def download(staff: Staff) -> web.StreamResponse:
     folder, name = staff.request.match_info["folder"], staff.request.match_info["name"]
-    path = exports(staff) / folder / name
+    person_id = int(staff.request.match_info["id"])
+    async with staff.db.sessions() as session:
+        await _person(session, staff, person_id)  # a TDP leader downloads only their TDP's people
+    path = exports(staff, person_id) / folder / name
     if not FOLDER.match(folder) or not FILE.match(name) or not path.is_file():
         raise web.HTTPNotFound()
     return web.FileResponse(path, headers={"Cache-Control": "no-store",
@@ -126,6 +133,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get(r"/staff/people/{id:\d{1,9}}", person_page)
     app.router.add_post(r"/staff/people/{id:\d{1,9}}/export", export_copy)
     app.router.add_post(r"/staff/people/{id:\d{1,9}}/delete", delete)
-    app.router.add_get(r"/staff/people/copies/{folder}/{name}", download)
+    app.router.add_get(r"/staff/people/{id:\d{1,9}}/copies/{folder}/{name}", download)
 
 
