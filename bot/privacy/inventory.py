@@ -94,7 +94,8 @@ HOLDINGS: dict[str, Holding] = {
     "unanswered_questions": Holding(
         "Câu hỏi trợ lý chưa trả lời được", "Cán bộ phường (số đã che, không kèm tên)", _by("user_id"),
         export=("text", "asked_at", "channel", "answered_at"),
-        internal={**ROW_ID, "user_id": "the person", "answered_by": "the staff identity that answered"}),
+        internal={**ROW_ID, "user_id": "the person"},
+        scrub=("answered_by",)),
     "households": Holding(
         "Gia đình số", "Các thành viên trong gia đình, Đại sứ số", lambda t, s: t.c.id.in_(s.household_ids),
         export=("name", "created_at"),

@@ -133,3 +133,26 @@ async def test_residents_cannot_open_the_questions(runtime) -> None:
     assert all(reply.screen != "staff.questions" for reply in replies)
     async with runtime.db.sessions() as session:
         assert not list(await session.scalars(select(OutboxMessage)))
+
+
+async def test_a_deleted_staff_member_is_no_longer_named_on_the_questions_they_answered(runtime) -> None:
+    from bot.people.audit import Actor
+    from bot.privacy.erase import erase_person
+
+    ids = await seed(runtime)
+    await ask(runtime, "telegram", "lan", QUESTION)
+
+    async def say(text: str | None = None, option: str | None = None):
+        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
+
+    await say("menu")
+    await say("can bo phuong")
+    replies = await say(option="questions")
+    await say(option=replies[-1].options[0].id)
+    await say("Hỏi trạm y tế phường.")
+    await say(option="send")
+    async with runtime.db.transaction() as session:
+        await erase_person(session, await session.get(User, ids["staff"]), Actor("cli", "test"), "asked")
+    async with runtime.db.sessions() as session:
+        question = await session.scalar(select(UnansweredQuestion))
+    assert question.answered_at is not None and question.answered_by == f"deleted#{ids['staff']}"
