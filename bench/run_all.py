@@ -194,6 +194,12 @@ def build_table(outputs: dict[str, str]) -> Table:
     spoken = [find(rf"^{label}:.*?\s([\d.]+)\s+[\d.]+\s", voice) for label in ("rendered", "cached", "baseline")]
     table.add("bench/voice.py: read-aloud of a 300-character step, median ms: espeak-ng + OGG/Opus / cached"
               " / baseline espeak-ng WAV", [f"{fmt(spoken[0])} / {fmt(spoken[1], '.2f')} / {fmt(spoken[2])}", *only])
+    start = outputs.get("startup", "")
+    web_only = [find(rf"^bot run, web chat only\s+{pattern}", start) for pattern in (r"([\d.]+)", r"[\d.]+\s+(\d+)")]
+    channels = find(r"^bot run, Telegram \+ Zalo on\s+[\d.]+\s+(\d+)", start)
+    bare = find(r"^bare aiohttp server \(baseline\)\s+[\d.]+\s+(\d+)", start)
+    table.add("bench/startup.py: bot run to listening s / idle RSS MB, web only; RSS with Telegram + Zalo; bare aiohttp RSS",
+              [f"{fmt(web_only[0], '.2f')} / {fmt(web_only[1])}; {fmt(channels)}; {fmt(bare)}", *only])
     return table
 
 
