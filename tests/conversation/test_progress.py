@@ -165,7 +165,9 @@ async def test_deleting_a_mentee_withdraws_the_digest_that_names_them(runtime: R
     [digest] = await outbox(runtime, account)
     assert "Bà Lan" in digest.text and "Ông Hải" in digest.text
     async with runtime.db.transaction() as session:
-        await erase_person(session, await session.get(User, lan.id), Actor("cli", "test"), "asked")
+        gone = await session.get(User, lan.id)
+        assert gone is not None
+        await erase_person(session, gone, Actor("cli", "test"), "asked")
     left = await outbox(runtime, account)
     assert all("Bà Lan" not in m.text for m in left) and all(m.kind != "digest" for m in left)
     assert [m.kind for m in await outbox(runtime, other)] == ["digest"]  # another mentor's digest stays
