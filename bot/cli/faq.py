@@ -82,9 +82,17 @@ def faq_add(
 
     Drafts stay outside content/: the bot serves every content/faq/*.yaml it loads, finished or not.
     Complete the draft, move it into content/faq/<topic>.yaml, run `bot content check`."""
-    from bot.content.drafts import DEFAULT_DRAFTS, DraftError, append_draft, draft_from_group, find_group, make_draft, read_drafts
+    from bot.content.drafts import (
+        DEFAULT_DRAFTS,
+        DraftError,
+        append_draft,
+        draft_from_group,
+        drafted_as,
+        find_group,
+        make_draft,
+        read_drafts,
+    )
     from bot.content.loader import CONTENT_DIR, ContentError, load_content
-    from bot.text.fold import fold
 
     if (group_number is None) == (text is None):
         raise fail("give a GROUP number or --text, not both", 2)
@@ -113,9 +121,8 @@ def faq_add(
             draft = make_draft(content, topic, text, [a.text for a in group.texts] if group else [], taken=taken,
                                asked=group.count if group else 0, last=group.last if group else None,
                                group=group.number if group else None)
-        for entry in drafted:
-            if fold(str(entry.get("question", ""))) == fold(draft.question):
-                raise fail(f"already drafted in {_shown(target)} as {entry.get('id')}")
+        if (same := drafted_as(drafted, draft)) is not None:
+            raise fail(f"already drafted in {_shown(target)} as {same}")
         append_draft(target, draft)
     except DraftError as exc:
         raise fail(str(exc)) from None

@@ -187,6 +187,15 @@ class DraftError(ValueError):
     """The draft cannot be written (unknown topic, unreadable drafts file, question already drafted)."""
 
 
+class AlreadyDrafted(DraftError):
+    """The drafts file already holds an entry asking the same question."""
+
+
+def drafts_beside(files_dir: Path) -> Path:
+    """The running bot's drafts file: var/faq-drafts.yaml beside var/files, where `bot faq add` writes by default."""
+    return files_dir.parent / DEFAULT_DRAFTS.name
+
+
 def faq_topics(content: Content) -> list[str]:
     """What `--topic` accepts: every topic of topics.yaml and every content/faq/<name>.yaml (general)."""
     stems = {path.stem for path in content.files.values() if path.parent.name == "faq"}
@@ -294,3 +303,20 @@ def append_draft(path: Path, draft: Draft) -> None:
         raise DraftError(f"{path} would not be a valid FAQ file after appending: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def drafted_as(existing: list[dict[str, Any]], draft: Draft) -> str | None:
+    """The id of an entry of `existing` asking `draft`'s question (folded alike), else None."""
+    folded = fold(draft.question)
+    return next((str(entry.get("id")) for entry in existing if fold(str(entry.get("question", ""))) == folded), None)
+
+
+def add_group_draft(path: Path, content: Content, topic: str, group: Group) -> Draft:
+    """A draft of `group` appended to the drafts file `path`, its id unique there too; `AlreadyDrafted`
+    when the file already asks that question (the chat screen and the staff console)."""
+    existing = read_drafts(path)
+    draft = draft_from_group(content, topic, group, taken=[str(entry.get("id")) for entry in existing])
+    if (same := drafted_as(existing, draft)) is not None:
+        raise AlreadyDrafted(f"already drafted in {path.name} as {same}")
+    append_draft(path, draft)
+    return draft

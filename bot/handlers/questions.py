@@ -8,7 +8,7 @@ and each person who asked gets it quoting their own question. Or it becomes a dr
 
 from __future__ import annotations
 
-from bot.content.drafts import DEFAULT_DRAFTS, DraftError, Group, append_draft, draft_from_group, find_group, read_drafts
+from bot.content.drafts import DraftError, Group, add_group_draft, drafts_beside, find_group
 from bot.core.context import Ctx
 from bot.core.flow import Router
 from bot.core.messages import Option
@@ -59,12 +59,8 @@ async def question(ctx: Ctx) -> None:
         ctx.say(ctx.t("questions.gone"), [ctx.opt("back", "nav.back")])
         return
     if ctx.option == "draft":
-        # Beside the files folder, as `bot faq add` writes it by default (var/faq-drafts.yaml).
-        drafts = ctx.services.files_dir.parent / DEFAULT_DRAFTS.name
         try:
-            taken = [str(entry.get("id")) for entry in read_drafts(drafts)]
-            draft = draft_from_group(ctx.services.content, "general", group, taken=taken)
-            append_draft(drafts, draft)
+            draft = add_group_draft(drafts_beside(ctx.services.files_dir), ctx.services.content, "general", group)
         except DraftError as exc:
             ctx.say(ctx.t("questions.draft_failed", reason=str(exc)), options)
             return

@@ -124,6 +124,9 @@ async def test_a_group_becomes_a_faq_draft(runtime) -> None:
     drafts = Path(runtime.services.files_dir).parent / "faq-drafts.yaml"
     entry = yaml.safe_load(drafts.read_text(encoding="utf-8"))["faq"][0]
     assert "hiến máu" in entry["question"] and entry["answer"].startswith("TODO")
+    replies = await say(option="draft")  # the same group again: one draft is enough
+    assert "Chưa tạo được bản nháp" in replies[-1].text and "already drafted" in replies[-1].text
+    assert len(yaml.safe_load(drafts.read_text(encoding="utf-8"))["faq"]) == 1
 
 
 async def test_residents_cannot_open_the_questions(runtime) -> None:

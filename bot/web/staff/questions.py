@@ -11,17 +11,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.content.drafts import DraftError, Group, append_draft, draft_from_group, faq_topics, read_drafts
+from bot.content.drafts import AlreadyDrafted, DraftError, Group, add_group_draft, drafts_beside, faq_topics
 from bot.people.audit import record
 from bot.questions.service import answer_group, count_askers, unanswered_groups
 from bot.text.fold import fold
 from bot.web.staff.console import Staff, action, page
 
 LISTED = 30
-
-
-def drafts_file(staff: Staff) -> Path:
-    return Path(staff.runtime.services.files_dir).parent / "faq-drafts.yaml"
 
 
 async def groups(staff: Staff) -> list[Group]:
@@ -68,13 +64,10 @@ async def draft(staff: Staff) -> web.StreamResponse:
     group = chosen(await groups(staff), staff.field("group"))
     if group is None:
         return staff.back_to("/staff/questions", "question_gone")
-    path = drafts_file(staff)
     try:
-        existing = read_drafts(path)
-        made = draft_from_group(content, staff.field("topic"), group, taken=[str(e.get("id")) for e in existing])
-        if any(fold(str(e.get("question", ""))) == fold(made.question) for e in existing):
-            return staff.back_to("/staff/questions", "draft_exists")
-        append_draft(path, made)
+        made = add_group_draft(drafts_beside(Path(staff.runtime.services.files_dir)), content, staff.field("topic"), group)
+    except AlreadyDrafted:
+        return staff.back_to("/staff/questions", "draft_exists")
     except DraftError:
         return staff.back_to("/staff/questions", "draft_failed")
     async with staff.db.transaction() as session:
