@@ -43,6 +43,20 @@ async def ask(runtime, channel: str, who: str, text: str) -> None:
     assert replies[-1].screen == "fallback", replies[-1].text
 
 
+def speaker(runtime, who: str):
+    """What a staff member on Telegram types or taps, and the replies."""
+    async def say(text: str | None = None, option: str | None = None):
+        return await runtime.engine.handle(Incoming("telegram", who, None, text=text, option=option))
+    return say
+
+
+async def open_questions(say):
+    """From anywhere to the staff menu's "Câu hỏi chưa trả lời": its replies."""
+    await say("menu")
+    await say("can bo phuong")
+    return await say(option="questions")
+
+
 async def test_staff_answer_a_group_and_each_asker_gets_it_once(runtime) -> None:
     ids = await seed(runtime)
     await ask(runtime, "telegram", "lan", QUESTION)
@@ -50,8 +64,7 @@ async def test_staff_answer_a_group_and_each_asker_gets_it_once(runtime) -> None
     await ask(runtime, "web", "web", SAME)
     await ask(runtime, "zalo", "mai", QUESTION)
 
-    async def say(text: str | None = None, option: str | None = None):
-        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
+    say = speaker(runtime, "staff")
 
     await say("menu")
     replies = await say("can bo phuong")
@@ -90,12 +103,8 @@ async def test_a_tdp_leader_sees_and_answers_only_their_tdp(runtime) -> None:
     await ask(runtime, "telegram", "lan", QUESTION)
     await ask(runtime, "zalo", "mai", QUESTION)
 
-    async def say(text: str | None = None, option: str | None = None):
-        return await runtime.engine.handle(Incoming("telegram", "leader6", None, text=text, option=option))
-
-    await say("menu")
-    await say("can bo phuong")
-    replies = await say(option="questions")
+    say = speaker(runtime, "leader6")
+    replies = await open_questions(say)
     assert "1 lượt hỏi" in replies[-1].text
     await say(option=replies[-1].options[0].id)
     await say("Hỏi trạm y tế phường.")
@@ -112,12 +121,8 @@ async def test_a_group_becomes_a_faq_draft(runtime) -> None:
     await ask(runtime, "telegram", "lan", QUESTION)
     await ask(runtime, "web", "web", SAME)
 
-    async def say(text: str | None = None, option: str | None = None):
-        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
-
-    await say("menu")
-    await say("can bo phuong")
-    replies = await say(option="questions")
+    say = speaker(runtime, "staff")
+    replies = await open_questions(say)
     await say(option=replies[-1].options[0].id)
     replies = await say(option="draft")
     assert "bản nháp" in replies[-1].text
@@ -145,12 +150,8 @@ async def test_a_deleted_staff_member_is_no_longer_named_on_the_questions_they_a
     ids = await seed(runtime)
     await ask(runtime, "telegram", "lan", QUESTION)
 
-    async def say(text: str | None = None, option: str | None = None):
-        return await runtime.engine.handle(Incoming("telegram", "staff", None, text=text, option=option))
-
-    await say("menu")
-    await say("can bo phuong")
-    replies = await say(option="questions")
+    say = speaker(runtime, "staff")
+    replies = await open_questions(say)
     await say(option=replies[-1].options[0].id)
     await say("Hỏi trạm y tế phường.")
     await say(option="send")
