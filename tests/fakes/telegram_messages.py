@@ -195,18 +195,24 @@ class TelegramMessages:
             return {}
         return {"caption": self._check_text(caption, call.params.get("parse_mode"), 1024, "caption")}
 
-    async def _send_photo(self, call: Call, request: web.Request) -> dict[str, Any]:
-        chat_id = self._require_chat(call)
-        upload, ref = self._input_file(call, "photo")
+    def _media(self, call: Call, field: str, magic: tuple[bytes, ...],
+               refusal: str) -> tuple[UploadedFile | None, UploadedFile | str]:
+        """The uploaded file of `field` (refused when empty or not of its kind, by its first bytes), and what
+        the message keeps: the upload, or the file_id / URL sent instead."""
+        upload, ref = self._input_file(call, field)
         if upload is not None:
             if upload.size == 0:
                 raise bad_request("file must be non-empty")
-            if not upload.data.startswith(_IMAGE_MAGIC):
-                raise bad_request("IMAGE_PROCESS_FAILED")
+            if not upload.data.startswith(magic):
+                raise bad_request(refusal)
+        return upload, upload if upload is not None else str(ref)
+
+    async def _send_photo(self, call: Call, request: web.Request) -> dict[str, Any]:
+        chat_id = self._require_chat(call)
+        upload, source = self._media(call, "photo", _IMAGE_MAGIC, "IMAGE_PROCESS_FAILED")
         caption = self._caption(call)
         markup = self._check_markup(call)
         self._gate(call)
-        source: UploadedFile | str = upload if upload is not None else str(ref)
         file_id, unique = self._new_file_id("AgAC", source)
         size = upload.size if upload is not None else None
         photo: list[dict[str, Any]] = [
@@ -248,16 +254,10 @@ class TelegramMessages:
         """sendVoice: Telegram plays an OGG file encoded with OPUS as a voice message (other formats may
         be sent as audio or a document); an upload that is not OGG is refused here so a wrong encoding shows."""
         chat_id = self._require_chat(call)
-        upload, ref = self._input_file(call, "voice")
-        if upload is not None:
-            if upload.size == 0:
-                raise bad_request("file must be non-empty")
-            if not upload.data.startswith(b"OggS"):
-                raise bad_request("VOICE_MESSAGES_FORBIDDEN: not an OGG file")
+        upload, source = self._media(call, "voice", (b"OggS",), "VOICE_MESSAGES_FORBIDDEN: not an OGG file")
         caption = self._caption(call)
         markup = self._check_markup(call)
         self._gate(call)
-        source: UploadedFile | str = upload if upload is not None else str(ref)
         file_id, unique = self._new_file_id("AwAC", source)
         voice: dict[str, Any] = {"file_id": file_id, "file_unique_id": unique, "duration": 1, "mime_type": "audio/ogg"}
         if upload is not None:
